@@ -1,0 +1,178 @@
+"""Live discussion questions for a workshop room."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("en", "es", "pt_BR")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _database_url(url: str) -> str:
+    """Accept plain URLs as hosting providers give them (postgres://, postgresql://)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key(instance: Path) -> str:
+    """The instance's secret key, generated into ``instance/secret_key`` on first run."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    # Create with 0600 so the key is readable by the service user only.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, sockets, CLI."""
+    instance = Path(os.environ.get("DISCUSSION_INSTANCE_PATH", ROOT / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=str(instance),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        DATABASE_URL=f"sqlite:///{instance / 'discussion.db'}",
+        REDIS_URL=None,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        PARTICIPANT_COOKIE="discussion_participant",
+        PARTICIPANT_COOKIE_MAX_AGE=60 * 60 * 24 * 90,
+        SESSION_COOKIE_NAME="discussion_session",
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=False,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,  # a workshop day is longer than the default hour
+        WTF_CSRF_SSL_STRICT=False,  # behind a TLS proxy the Referer check adds nothing
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        LANGUAGES=LANGUAGES,
+        SOCKETIO_ASYNC_MODE=None,
+        SOCKETIO_MAX_PACKET=16 * 1024,
+        ALLOWED_ORIGINS=None,
+        VOTE_TICK=0.1,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_QUESTIONS="6/minute",
+        RATELIMIT_COMMENTS="20/minute",
+        RATELIMIT_VOTES="120/minute",
+        RATELIMIT_LOGIN="10/5minutes",
+        PROXY_FIX=0,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("DISCUSSION")
+    if test_config is not None:
+        app.config.update(test_config)
+
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(instance)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(
+        app.config.get("SQLALCHEMY_DATABASE_URI") or app.config["DATABASE_URL"]
+    )
+    if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=0, x_proto=1, x_host=1, x_prefix=1
+        )
+
+    _init_extensions(app)
+    _register(app)
+    return app
+
+
+def _select_locale() -> str:
+    """The language chosen with the switcher (a cookie), else the browser's best match."""
+    chosen = request.cookies.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    best = request.accept_languages.best_match(["en", "es", "pt-BR", "pt"], default="en")
+    return "pt_BR" if best.startswith("pt") else best
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import database  # noqa: F401  (engine listeners)
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+    from .live import coalescer
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    origins = app.config["ALLOWED_ORIGINS"]
+    if isinstance(origins, str):
+        origins = [o.strip() for o in origins.split(",") if o.strip()]
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["REDIS_URL"],
+        cors_allowed_origins=origins,  # None: the app's own origin only
+        max_http_buffer_size=app.config["SOCKETIO_MAX_PACKET"],
+        ping_interval=25,
+        ping_timeout=20,
+        json=None,
+    )
+    coalescer.configure(app)
+
+
+class IdConverter(IntegerConverter):
+    """Row ids in URLs: positive and within a 32-bit column, so no id reaches the database
+    out of range."""
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def _register(app: Flask) -> None:
+    from . import api, auth, cli, sockets, views
+    from .identity import set_participant_cookie
+
+    app.url_map.converters["id"] = IdConverter
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(api.bp)
+    sockets.register()
+    cli.init_app(app)
+    auth.init_app(app)
+    api.init_app(app)
+    app.after_request(set_participant_cookie)
+
+    @app.after_request
+    def _security_headers(response):  # type: ignore[no-untyped-def]
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response

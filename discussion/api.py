@@ -1,0 +1,274 @@
+"""The JSON API under /api/v1: parse, call one operation or query, answer JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, jsonify, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
+
+from . import operations, validation
+from .errors import DomainError, ValidationError
+from .extensions import db
+from .identity import http_actor
+from .models import Comment, ModerationEntry, Question, QuestionStatus
+from .openapi import openapi_document
+from .queries import event_dict, find_event, list_comments, list_questions
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PUBLIC_ACTIONS = ("hide", "restore", "hide_comment", "restore_comment", "merge", "edit",
+                  "mute", "unmute", "delete", "delete_comment", "status:closed", "status:live")
+
+
+def error(code: str, message: str, status: int):  # type: ignore[no-untyped-def]
+    """The error shape of the contract."""
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+def _body() -> dict[str, Any]:
+    return validation.require_object(request.get_json(silent=True))
+
+
+# -- events and questions
+
+
+@bp.get("/events/<code>")
+def get_event(code: str):  # type: ignore[no-untyped-def]
+    """The event with its topics."""
+    return jsonify(event_dict(find_event(code, http_actor())))
+
+
+@bp.get("/events/<code>/questions")
+def get_questions(code: str):  # type: ignore[no-untyped-def]
+    """The questions the caller may see, ranked."""
+    actor = http_actor()
+    event = find_event(code, actor)
+    sort = request.args.get("sort", "top")
+    if sort not in ("top", "new"):
+        raise ValidationError("invalid_sort", "'sort' is 'top' or 'new'.")
+    topic = request.args.get("topic") or None
+    return jsonify({"questions": list_questions(event, actor, sort=sort, topic=topic)})
+
+
+@bp.post("/events/<code>/questions")
+def post_question(code: str):  # type: ignore[no-untyped-def]
+    """Ask a question (201), or return the stored one for a repeated client_id (200)."""
+    actor = http_actor()
+    event = find_event(code, actor)
+    data = _body()
+    question, created = operations.ask(
+        actor,
+        event,
+        body=str(validation.text(data, "body", validation.QUESTION_MAX)),
+        topic=validation.optional_string(data, "topic"),
+        author=validation.text(data, "author", validation.AUTHOR_MAX, required=False),
+        quote=validation.quote(data),
+        client_id=validation.client_id(data),
+    )
+    return jsonify(question), 201 if created else 200
+
+
+@bp.route("/questions/<id:question_id>/vote", methods=["PUT", "DELETE"])
+def put_vote(question_id: int):  # type: ignore[no-untyped-def]
+    """Upvote (PUT) or take back (DELETE); repeating either changes nothing."""
+    return jsonify(operations.vote(http_actor(), question_id, request.method == "PUT"))
+
+
+@bp.get("/questions/<id:question_id>/comments")
+def get_comments(question_id: int):  # type: ignore[no-untyped-def]
+    """A question's thread, oldest first."""
+    return jsonify({"comments": list_comments(question_id, http_actor())})
+
+
+@bp.post("/questions/<id:question_id>/comments")
+def post_comment(question_id: int):  # type: ignore[no-untyped-def]
+    """Comment (201), or return the stored comment for a repeated client_id (200)."""
+    data = _body()
+    new, created = operations.comment(
+        http_actor(),
+        question_id,
+        body=str(validation.text(data, "body", validation.COMMENT_MAX)),
+        author=validation.text(data, "author", validation.AUTHOR_MAX, required=False),
+        quote=validation.quote(data),
+        client_id=validation.client_id(data),
+    )
+    return jsonify(new), 201 if created else 200
+
+
+@bp.delete("/questions/<id:question_id>")
+def delete_question(question_id: int):  # type: ignore[no-untyped-def]
+    """Delete a question (its author, or staff)."""
+    operations.delete_question(http_actor(), question_id)
+    return "", 204
+
+
+@bp.delete("/comments/<id:comment_id>")
+def delete_comment(comment_id: int):  # type: ignore[no-untyped-def]
+    """Delete a comment (its author, or staff)."""
+    operations.delete_comment(http_actor(), comment_id)
+    return "", 204
+
+
+@bp.delete("/events/<code>/me")
+def forget_me(code: str):  # type: ignore[no-untyped-def]
+    """Forget me: erase or anonymise everything this participant posted in the event."""
+    actor = http_actor()
+    return jsonify(operations.forget_me(actor, find_event(code, actor)))
+
+
+@bp.get("/events/<code>/moderation")
+def public_moderation(code: str):  # type: ignore[no-untyped-def]
+    """The public side of moderation: policy, how much is hidden, and why; never the text."""
+    event = find_event(code, http_actor())
+    hidden_questions = db.session.scalar(
+        select(func.count()).select_from(Question).where(
+            Question.event_id == event.id, Question.status == QuestionStatus.HIDDEN.value
+        )
+    )
+    hidden_comments = db.session.scalar(
+        select(func.count()).select_from(Comment).join(Question).where(
+            Question.event_id == event.id, Comment.hidden.is_(True)
+        )
+    )
+    entries = db.session.scalars(
+        select(ModerationEntry)
+        .where(ModerationEntry.event_id == event.id, ModerationEntry.action.in_(PUBLIC_ACTIONS))
+        .order_by(ModerationEntry.at.desc(), ModerationEntry.id.desc())
+    )
+    return jsonify({
+        "policy": event.policy,
+        "hidden": {"questions": hidden_questions, "comments": hidden_comments},
+        "entries": [{"action": e.action, "reason": e.reason, "at": _iso(e.at)} for e in entries],
+    })
+
+
+# -- staff
+
+
+@bp.post("/events")
+def create_event():  # type: ignore[no-untyped-def]
+    """Create an event (organisers)."""
+    data = validation.event_fields(_body(), creating=True)
+    event = operations.create_event(http_actor(), data)
+    return jsonify(event_dict(event)), 201
+
+
+@bp.patch("/events/<code>")
+def patch_event(code: str):  # type: ignore[no-untyped-def]
+    """Change an event: status and moderation mode (its moderators), anything (organisers)."""
+    actor = http_actor()
+    event = find_event(code, actor)
+    data = validation.event_fields(_body(), creating=False)
+    return jsonify(event_dict(operations.update_event(actor, event, data)))
+
+
+@bp.post("/questions/<id:question_id>/moderate")
+def moderate_question(question_id: int):  # type: ignore[no-untyped-def]
+    """One moderation action on a question; answers the (staff) Question."""
+    data = _body()
+    action = validation.optional_string(data, "action")
+    if action not in operations.QUESTION_ACTIONS:
+        raise ValidationError(
+            "invalid_action", "'action' is one of " + ", ".join(operations.QUESTION_ACTIONS) + "."
+        )
+    into = validation.integer(data, "into") if action == "merge" else None
+    body = validation.text(data, "body", validation.QUESTION_MAX) if action == "edit" else None
+    return jsonify(
+        operations.moderate_question(
+            http_actor(),
+            question_id,
+            action,
+            reason=validation.text(data, "reason", validation.REASON_MAX, required=False),
+            body=body,
+            into=into,
+        )
+    )
+
+
+@bp.post("/comments/<id:comment_id>/moderate")
+def moderate_comment(comment_id: int):  # type: ignore[no-untyped-def]
+    """Hide or restore a comment, or mute its author."""
+    data = _body()
+    action = validation.optional_string(data, "action")
+    if action not in operations.COMMENT_ACTIONS:
+        raise ValidationError(
+            "invalid_action", "'action' is one of " + ", ".join(operations.COMMENT_ACTIONS) + "."
+        )
+    return jsonify(
+        operations.moderate_comment(
+            http_actor(),
+            comment_id,
+            action,
+            reason=validation.text(data, "reason", validation.REASON_MAX, required=False),
+        )
+    )
+
+
+@bp.get("/events/<code>/moderation-log")
+def moderation_log(code: str):  # type: ignore[no-untyped-def]
+    """Every moderation action of the event, newest first (staff)."""
+    actor = http_actor()
+    event = find_event(code, actor)
+    operations.require_moderator(actor, event)
+    entries = db.session.scalars(
+        select(ModerationEntry)
+        .where(ModerationEntry.event_id == event.id)
+        .order_by(ModerationEntry.at.desc(), ModerationEntry.id.desc())
+    )
+    return jsonify({"entries": [
+        {"id": e.id, "action": e.action, "question_id": e.question_id,
+         "comment_id": e.comment_id, "reason": e.reason,
+         "by": e.user.email if e.user else None, "at": _iso(e.at)}
+        for e in entries
+    ]})
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document())
+
+
+def _iso(moment: Any) -> str | None:
+    from .queries import iso
+
+    return iso(moment)
+
+
+# -- errors: every failure under /api answers the error shape
+
+
+def init_app(app: Flask) -> None:
+    """Turn domain errors, HTTP errors and CSRF failures into the contract's error shape."""
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        if request.path.startswith("/api/") or request.is_json:
+            return error(exc.code, exc.message, exc.status)
+        from .views import error_page
+
+        return error_page(exc.status, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
+        message = "Missing or invalid CSRF token: send the page's csrf-token as X-CSRFToken."
+        if request.path.startswith("/api/"):
+            return error("csrf_failed", message, 400)
+        from .views import error_page
+
+        return error_page(400, message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            code = (exc.name or "error").lower().replace(" ", "_")
+            if exc.code == 429:
+                code = "rate_limited"
+            return error(code, exc.description or exc.name, exc.code or 400)
+        from .views import error_page
+
+        return error_page(exc.code or 500, exc.description or "")

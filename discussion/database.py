@@ -1,0 +1,77 @@
+"""Engine behaviour that the models cannot express: SQLite pragmas and write transactions.
+
+On SQLite every write operation opens its transaction with ``BEGIN IMMEDIATE`` so two
+writers queue on the busy timeout instead of failing when a read lock is upgraded;
+reads stay deferred so they never wait for a writer (WAL).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("immediate", default=False)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    if not isinstance(dbapi_conn, sqlite3.Connection):
+        return
+    # Let SQLAlchemy's "begin" event emit BEGIN, not the driver (savepoints work too).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=15000")
+    cur.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def _is_locked(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "deadlock detected" in text or "could not serialize" in text
+
+
+def write(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run an operation as one write transaction, retried a few times if the database is busy."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        token = _immediate.set(True)
+        try:
+            for attempt in range(5):
+                # End any read transaction the caller opened, so ours begins IMMEDIATE.
+                db.session.rollback()
+                try:
+                    return fn(*args, **kwargs)
+                except OperationalError as exc:
+                    db.session.rollback()
+                    if not _is_locked(exc) or attempt == 4:
+                        raise
+                    log.warning("database busy, retrying %s", fn.__name__)
+                    time.sleep(0.05 * (attempt + 1))
+            raise AssertionError("unreachable")
+        finally:
+            _immediate.reset(token)
+
+    return wrapper

@@ -1,0 +1,58 @@
+"""Domain errors: a code and a message, raised once and turned into 4xx JSON or an ``ok: false`` ack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A rule was broken; ``status`` is the HTTP status the JSON API answers with."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        if status is not None:
+            self.status = status
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public error shape, shared by both transports."""
+        return {"code": self.code, "message": self.message}
+
+
+class ValidationError(DomainError):
+    """The input is malformed or breaks a limit."""
+
+    status = 400
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist, or is not visible to the asker."""
+
+    status = 404
+
+
+class Unauthorized(DomainError):
+    """A staff login is needed."""
+
+    status = 401
+
+
+class Forbidden(DomainError):
+    """Logged in or identified, but without the right to do this."""
+
+    status = 403
+
+
+class Conflict(DomainError):
+    """The request is valid but the current state forbids it (event closed, ...)."""
+
+    status = 409
+
+
+class RateLimited(DomainError):
+    """Too many posts in a short time from one participant."""
+
+    status = 429

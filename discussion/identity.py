@@ -1,0 +1,107 @@
+"""Who is asking: a pseudonymous participant (signed cookie) or a staff user (Flask-Login).
+
+A participant is a random token in a signed, HttpOnly, SameSite=Lax cookie. The
+database never sees the token itself, only a digest of it with the event id, so
+one phone is an unlinkable participant in each event and a database dump cannot
+be matched to a cookie jar.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app, g, has_request_context, request
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from .models import User
+
+_SALT = "participant"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def new_token() -> str:
+    """A fresh random participant token (192 bits)."""
+    return secrets.token_urlsafe(24)
+
+
+def token_from_cookie() -> str | None:
+    """The participant token of this request's cookie, if it is present and signed by us."""
+    raw = request.cookies.get(current_app.config["PARTICIPANT_COOKIE"])
+    if not raw:
+        return None
+    try:
+        token = _serializer().loads(raw)
+    except BadSignature:
+        return None
+    return token if isinstance(token, str) and 16 <= len(token) <= 64 else None
+
+
+def participant_token() -> str:
+    """This request's participant token, issuing a new cookie when there is none."""
+    token = getattr(g, "participant_token", None)
+    if token is None:
+        token = token_from_cookie()
+        if token is None:
+            token = new_token()
+            g.issue_participant_cookie = True
+        g.participant_token = token
+    return token
+
+
+def set_participant_cookie(response):  # type: ignore[no-untyped-def]
+    """after_request hook: send the cookie to a participant seen for the first time."""
+    if getattr(g, "issue_participant_cookie", False):
+        cfg = current_app.config
+        response.set_cookie(
+            cfg["PARTICIPANT_COOKIE"],
+            _serializer().dumps(g.participant_token),
+            max_age=cfg["PARTICIPANT_COOKIE_MAX_AGE"],
+            httponly=True,
+            samesite="Lax",
+            secure=cfg["SESSION_COOKIE_SECURE"],
+        )
+    return response
+
+
+def participant_key(token: str, event_id: int) -> str:
+    """The digest stored in the database for this token in this event."""
+    return hashlib.sha256(f"{event_id}:{token}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Whoever performs an operation: a participant token, a staff user, or both."""
+
+    token: str | None
+    user: User | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.user is not None
+
+
+def staff_user() -> User | None:
+    """The logged-in staff user of this request or socket, if any."""
+    if has_request_context() and current_user.is_authenticated:
+        return current_user._get_current_object()  # type: ignore[no-any-return]
+    return None
+
+
+def http_actor() -> Actor:
+    """The actor of an HTTP request (issues the participant cookie when missing)."""
+    return Actor(token=participant_token(), user=staff_user())
+
+
+def limit_key() -> str:
+    """Rate-limit key: the staff user or the participant token, never the IP address."""
+    user = staff_user()
+    if user is not None:
+        return f"user:{user.id}"
+    token = token_from_cookie() if has_request_context() else None
+    return f"p:{hashlib.sha256(token.encode()).hexdigest()[:32]}" if token else "anonymous"

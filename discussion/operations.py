@@ -1,0 +1,719 @@
+"""Every write: check the rules, change, log, commit, then publish.
+
+The JSON API and the Socket.IO handlers call these same functions; they only parse
+input and shape answers. Identity always comes from the server side (an
+:class:`~discussion.identity.Actor`), never from a payload.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from limits import parse as parse_limit
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from . import live
+from .database import write
+from .errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
+from .extensions import db, limiter
+from .identity import Actor, participant_key
+from .models import (
+    Comment,
+    Event,
+    EventStatus,
+    Moderation,
+    ModerationEntry,
+    Participant,
+    Question,
+    QuestionStatus,
+    Quote,
+    Role,
+    Topic,
+    User,
+    Vote,
+    utcnow,
+)
+from .queries import (
+    comment_dict,
+    find_participant,
+    get_question,
+    question_dict,
+    staff_question_dict,
+    topic_slugs,
+)
+
+# ---------------------------------------------------------------------------
+# Shared rules
+
+
+def can_moderate(user: User | None, event: Event) -> bool:
+    """Organisers moderate every event; a moderator only the events they are appointed to."""
+    if user is None:
+        return False
+    if user.role == Role.ORGANISER:
+        return True
+    return any(e.id == event.id for e in user.events)
+
+
+def require_moderator(actor: Actor, event: Event) -> User:
+    """The actor's staff user, if they may moderate this event."""
+    if actor.user is None:
+        raise Unauthorized("login_required", "Log in as staff to do this.")
+    if not can_moderate(actor.user, event):
+        raise Forbidden("forbidden", "You do not moderate this event.")
+    return actor.user
+
+
+def require_organiser(actor: Actor) -> User:
+    """The actor's staff user, if they are an organiser."""
+    if actor.user is None:
+        raise Unauthorized("login_required", "Log in as staff to do this.")
+    if actor.user.role != Role.ORGANISER:
+        raise Forbidden("forbidden", "Only organisers can do this.")
+    return actor.user
+
+
+def _ensure_open(event: Event) -> None:
+    if event.status != EventStatus.LIVE:
+        raise Conflict("event_closed", "This event is not open for new posts and votes.")
+
+
+def _participant(event: Event, actor: Actor) -> Participant:
+    """The actor's participant in this event, created on their first write."""
+    if actor.token is None:
+        raise Unauthorized("no_identity", "No participant identity: load the event page first.")
+    key = participant_key(actor.token, event.id)
+    participant = db.session.scalar(
+        select(Participant).where(Participant.event_id == event.id, Participant.key == key)
+    )
+    if participant is None:
+        participant = Participant(event_id=event.id, key=key)
+        try:
+            with db.session.begin_nested():
+                db.session.add(participant)
+        except IntegrityError:  # the same phone's other request created it first
+            participant = db.session.scalars(
+                select(Participant).where(Participant.event_id == event.id, Participant.key == key)
+            ).one()
+    return participant
+
+
+def _rate_limit(kind: str, participant: Participant) -> None:
+    """Per-participant posting limits (never per IP: a venue's phones share one)."""
+    if not limiter.enabled:
+        return
+    item = parse_limit(current_app.config[f"RATELIMIT_{kind.upper()}"])
+    if not limiter.limiter.hit(item, "op", kind, str(participant.event_id), participant.key or ""):
+        raise RateLimited(
+            "rate_limited", "You are posting very fast. Please wait a moment and try again."
+        )
+
+
+def _topic_id(event: Event, slug: str | None) -> int | None:
+    if slug is None:
+        return None
+    for topic in event.topics:
+        if topic.slug == slug:
+            return topic.id
+    raise ValidationError("unknown_topic", "This event has no such topic.")
+
+
+def _insert_ignore(table: Any, values: dict[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING, in the dialect at hand."""
+    dialect = db.session.get_bind().dialect.name
+    maker = {"sqlite": sqlite_insert, "postgresql": pg_insert}.get(dialect)
+    if maker is None:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        return insert(table).values(**values)
+    return maker(table).values(**values).on_conflict_do_nothing()
+
+
+def _log(
+    event: Event,
+    user: User | None,
+    action: str,
+    reason: str | None = None,
+    *,
+    question_id: int | None = None,
+    comment_id: int | None = None,
+    participant_id: int | None = None,
+) -> None:
+    db.session.add(
+        ModerationEntry(
+            event_id=event.id,
+            action=action,
+            reason=reason or "",
+            question_id=question_id,
+            comment_id=comment_id,
+            participant_id=participant_id,
+            user_id=user.id if user else None,
+        )
+    )
+
+
+def _publish_question(event: Event, q: Question) -> None:
+    slugs = topic_slugs(event)
+    author_key = None
+    if q.status == QuestionStatus.PENDING and q.participant_id is not None:
+        author_key = db.session.scalar(
+            select(Participant.key).where(Participant.id == q.participant_id)
+        )
+    live.publish_question(
+        event.id, question_dict(q, slugs), staff_question_dict(q, slugs), author_key
+    )
+
+
+# ---------------------------------------------------------------------------
+# Participants
+
+
+@write
+def ask(
+    actor: Actor,
+    event: Event,
+    *,
+    body: str,
+    topic: str | None = None,
+    author: str | None = None,
+    quote: Quote = Quote.ANONYMOUS,
+    client_id: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Ask a question; a retry with the same ``client_id`` returns the stored one.
+
+    Returns the question as its author sees it, and whether it was created now.
+    """
+    participant = _participant(event, actor)
+    slugs = topic_slugs(event)
+    if client_id is not None:
+        existing = db.session.scalar(
+            select(Question).where(
+                Question.participant_id == participant.id, Question.client_id == client_id
+            )
+        )
+        if existing is not None:
+            voted = db.session.get(Vote, (existing.id, participant.id)) is not None
+            return question_dict(existing, slugs, mine=True, voted=voted), False
+    _ensure_open(event)
+    if participant.muted:
+        raise Forbidden("muted", "A moderator has paused your posting in this event.")
+    if quote == Quote.NAMED and not author:
+        raise ValidationError("name_required", "Give a name to be quoted with it.")
+    topic_id = _topic_id(event, topic)
+    _rate_limit("questions", participant)
+    pending = event.moderation == Moderation.PRE and not can_moderate(actor.user, event)
+    question = Question(
+        event_id=event.id,
+        topic_id=topic_id,
+        participant_id=participant.id,
+        client_id=client_id,
+        body=body,
+        author=author,
+        quote=quote.value,
+        status=QuestionStatus.PENDING.value if pending else QuestionStatus.VISIBLE.value,
+    )
+    db.session.add(question)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent retry with the same client_id won the race: answer with its question.
+        db.session.rollback()
+        existing = db.session.scalars(
+            select(Question).where(
+                Question.participant_id == participant.id, Question.client_id == client_id
+            )
+        ).one()
+        return question_dict(existing, slugs, mine=True), False
+    _publish_question(event, question)
+    return question_dict(question, slugs, mine=True), True
+
+
+@write
+def vote(
+    actor: Actor, question_id: int, up: bool, *, event_id: int | None = None
+) -> dict[str, Any]:
+    """Upvote (``up``) or take back a vote; repeating either changes nothing."""
+    question, event, _ = get_question(question_id, actor)
+    if event_id is not None and event.id != event_id:
+        raise NotFound("question_not_found", "There is no such question in this event.")
+    _ensure_open(event)
+    if question.status not in (QuestionStatus.VISIBLE, QuestionStatus.ANSWERED):
+        raise Conflict("not_votable", "This question cannot be voted on yet.")
+    participant = _participant(event, actor)
+    if up:
+        changed = db.session.execute(
+            _insert_ignore(
+                Vote.__table__,
+                {"question_id": question.id, "participant_id": participant.id,
+                 "created_at": utcnow()},
+            )
+        ).rowcount
+        delta = 1
+    else:
+        changed = db.session.execute(
+            delete(Vote).where(
+                Vote.question_id == question.id, Vote.participant_id == participant.id
+            )
+        ).rowcount
+        delta = -1
+    if changed:
+        _rate_limit("votes", participant)
+        votes = db.session.execute(
+            update(Question)
+            .where(Question.id == question.id)
+            .values(votes=Question.votes + delta)
+            .returning(Question.votes)
+        ).scalar_one()
+    else:
+        votes = db.session.scalar(select(Question.votes).where(Question.id == question.id))
+    db.session.commit()
+    if changed:
+        live.publish_votes(event.id, {question.id: votes})
+    return {"id": question.id, "votes": votes, "voted": up}
+
+
+@write
+def comment(
+    actor: Actor,
+    question_id: int,
+    *,
+    body: str,
+    author: str | None = None,
+    quote: Quote = Quote.ANONYMOUS,
+    client_id: str | None = None,
+    event_id: int | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Comment on a question; a retry with the same ``client_id`` returns the stored one."""
+    question, event, _ = get_question(question_id, actor)
+    if event_id is not None and event.id != event_id:
+        raise NotFound("question_not_found", "There is no such question in this event.")
+    participant = _participant(event, actor)
+    if client_id is not None:
+        existing = db.session.scalar(
+            select(Comment).where(
+                Comment.participant_id == participant.id, Comment.client_id == client_id
+            )
+        )
+        if existing is not None:
+            return comment_dict(existing, mine=True), False
+    _ensure_open(event)
+    if question.status not in (QuestionStatus.VISIBLE, QuestionStatus.ANSWERED):
+        raise Conflict("not_commentable", "This question cannot take comments yet.")
+    if participant.muted:
+        raise Forbidden("muted", "A moderator has paused your posting in this event.")
+    if quote == Quote.NAMED and not author:
+        raise ValidationError("name_required", "Give a name to be quoted with it.")
+    _rate_limit("comments", participant)
+    new = Comment(
+        question_id=question.id,
+        participant_id=participant.id,
+        client_id=client_id,
+        body=body,
+        author=author,
+        quote=quote.value,
+    )
+    db.session.add(new)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.scalars(
+            select(Comment).where(
+                Comment.participant_id == participant.id, Comment.client_id == client_id
+            )
+        ).one()
+        return comment_dict(existing, mine=True), False
+    db.session.execute(
+        update(Question).where(Question.id == question.id).values(comments=Question.comments + 1)
+    )
+    db.session.commit()
+    live.publish_comment(event.id, comment_dict(new))
+    db.session.refresh(question)
+    _publish_question(event, question)
+    return comment_dict(new, mine=True), True
+
+
+def _own_or_staff(actor: Actor, event: Event, participant_id: int | None) -> User | None:
+    """Authors may delete their own posts; staff who moderate the event any post."""
+    own = find_participant(event.id, actor.token)
+    if own is not None and participant_id == own.id:
+        return None
+    if actor.user is not None and can_moderate(actor.user, event):
+        return actor.user
+    if actor.user is not None:
+        raise Forbidden("forbidden", "You do not moderate this event.")
+    raise Forbidden("not_yours", "Only its author or a moderator can delete this.")
+
+
+@write
+def delete_question(actor: Actor, question_id: int) -> None:
+    """Delete a question with its votes and thread (its author, or staff)."""
+    question, event, _ = get_question(question_id, actor)
+    staff = _own_or_staff(actor, event, question.participant_id)
+    if staff is not None:
+        _log(event, staff, "delete", question_id=None)
+    db.session.execute(delete(Comment).where(Comment.question_id == question.id))
+    db.session.execute(delete(Vote).where(Vote.question_id == question.id))
+    db.session.delete(question)
+    db.session.commit()
+    live.publish_removed(event.id, question_id)
+
+
+@write
+def delete_comment(actor: Actor, comment_id: int) -> None:
+    """Delete a comment (its author, or staff)."""
+    found = db.session.get(Comment, comment_id)
+    if found is None:
+        raise NotFound("comment_not_found", "There is no such comment.")
+    question, event, _ = get_question(found.question_id, actor)
+    if found.hidden and not actor.is_staff:
+        raise NotFound("comment_not_found", "There is no such comment.")
+    staff = _own_or_staff(actor, event, found.participant_id)
+    if staff is not None:
+        _log(event, staff, "delete_comment", question_id=question.id)
+    if not found.hidden:
+        db.session.execute(
+            update(Question)
+            .where(Question.id == question.id)
+            .values(comments=Question.comments - 1)
+        )
+    db.session.delete(found)
+    db.session.commit()
+    live.publish_comment_removed(event.id, comment_id, question.id)
+    db.session.refresh(question)
+    _publish_question(event, question)
+
+
+@write
+def forget_me(actor: Actor, event: Event) -> dict[str, int]:
+    """Erase or anonymise everything this participant posted in the event.
+
+    Comments are erased. Questions nobody else engaged with are erased; the others
+    lose their name and their link to the participant. Votes stay counted but their
+    link to the participant is removed. The participant record itself is deleted, so
+    the cookie no longer leads anywhere in this event.
+    """
+    participant = find_participant(event.id, actor.token)
+    result = {"questions_erased": 0, "questions_anonymised": 0, "comments_erased": 0,
+              "votes_unlinked": 0}
+    if participant is None:
+        return result
+    pid = participant.id
+    touched: set[int] = set()
+    # Comments: erase, and lower the visible counts of the threads they were in.
+    for c in db.session.scalars(select(Comment).where(Comment.participant_id == pid)).all():
+        if not c.hidden:
+            db.session.execute(
+                update(Question)
+                .where(Question.id == c.question_id)
+                .values(comments=Question.comments - 1)
+            )
+            touched.add(c.question_id)
+        db.session.delete(c)
+        result["comments_erased"] += 1
+    db.session.flush()
+    # Votes: counts stay, links go.
+    result["votes_unlinked"] = db.session.execute(
+        delete(Vote).where(Vote.participant_id == pid)
+    ).rowcount
+    removed: list[int] = []
+    for q in db.session.scalars(select(Question).where(Question.participant_id == pid)).all():
+        others_commented = db.session.scalar(
+            select(func.count()).select_from(Comment).where(Comment.question_id == q.id)
+        )
+        if q.votes == 0 and not others_commented and not q.seeded:
+            removed.append(q.id)
+            touched.discard(q.id)
+            db.session.execute(delete(Vote).where(Vote.question_id == q.id))
+            db.session.delete(q)
+            result["questions_erased"] += 1
+        else:
+            q.participant_id = None
+            q.author = None
+            q.client_id = None
+            if q.quote == Quote.NAMED:
+                q.quote = Quote.ANONYMOUS.value
+            touched.add(q.id)
+            result["questions_anonymised"] += 1
+    db.session.execute(
+        update(ModerationEntry)
+        .where(ModerationEntry.participant_id == pid)
+        .values(participant_id=None)
+    )
+    db.session.delete(participant)
+    db.session.commit()
+    for qid in removed:
+        live.publish_removed(event.id, qid)
+    for qid in touched:
+        q = db.session.get(Question, qid)
+        if q is not None:
+            _publish_question(event, q)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Staff: moderation
+
+QUESTION_ACTIONS = (
+    "approve", "hide", "restore", "answer", "highlight", "unhighlight", "pin", "unpin",
+    "edit", "merge", "mute", "unmute",
+)
+COMMENT_ACTIONS = ("hide", "restore", "mute", "unmute")
+
+
+def _set_muted(event: Event, user: User, participant_id: int | None, muted: bool,
+               reason: str | None, **where: int) -> None:
+    if participant_id is None:
+        raise Conflict("no_author", "This post has no participant to mute (seeded or forgotten).")
+    participant = db.session.get(Participant, participant_id)
+    assert participant is not None
+    participant.muted = muted
+    _log(event, user, "mute" if muted else "unmute", reason, participant_id=participant_id,
+         **where)
+
+
+@write
+def moderate_question(
+    actor: Actor,
+    question_id: int,
+    action: str,
+    *,
+    reason: str | None = None,
+    body: str | None = None,
+    into: int | None = None,
+) -> dict[str, Any]:
+    """Apply one moderation action to a question and log it; answers the staff Question."""
+    question, event, _ = get_question(question_id, actor)
+    user = require_moderator(actor, event)
+    slugs = topic_slugs(event)
+    status = question.status
+    also_changed: list[Question] = []
+    if action not in QUESTION_ACTIONS:
+        raise ValidationError("invalid_action", "Unknown moderation action.")
+    if action == "approve":
+        if status != QuestionStatus.PENDING:
+            raise Conflict("not_pending", "Only a pending question can be approved.")
+        question.status = QuestionStatus.VISIBLE.value
+    elif action == "hide":
+        if status == QuestionStatus.HIDDEN:
+            raise Conflict("already_hidden", "This question is already hidden.")
+        question.status = QuestionStatus.HIDDEN.value
+        question.highlighted = False
+    elif action == "restore":
+        if status != QuestionStatus.HIDDEN or question.merged_into_id is not None:
+            raise Conflict("not_hidden", "Only a hidden, unmerged question can be restored.")
+        question.status = (
+            QuestionStatus.ANSWERED.value if question.answered_at else QuestionStatus.VISIBLE.value
+        )
+    elif action == "answer":
+        if status not in (QuestionStatus.VISIBLE, QuestionStatus.ANSWERED):
+            raise Conflict("not_visible", "Only a visible question can be marked answered.")
+        question.status = QuestionStatus.ANSWERED.value
+        question.answered_at = question.answered_at or utcnow()
+        question.highlighted = False
+    elif action == "highlight":
+        if status not in (QuestionStatus.VISIBLE, QuestionStatus.ANSWERED):
+            raise Conflict("not_visible", "Only a visible question can be highlighted.")
+        also_changed = list(
+            db.session.scalars(
+                select(Question).where(
+                    Question.event_id == event.id,
+                    Question.highlighted.is_(True),
+                    Question.id != question.id,
+                )
+            )
+        )
+        for other in also_changed:
+            other.highlighted = False
+        question.highlighted = True
+    elif action == "unhighlight":
+        question.highlighted = False
+    elif action in ("pin", "unpin"):
+        question.pinned = action == "pin"
+    elif action == "edit":
+        if body is None:
+            raise ValidationError("empty", "'body' is required to edit.")
+        if question.original_body is None:
+            question.original_body = question.body
+        question.body = body
+        question.edited = True
+    elif action == "merge":
+        target = _merge(event, question, into)
+        also_changed = [target]
+    elif action in ("mute", "unmute"):
+        _set_muted(event, user, question.participant_id, action == "mute", reason,
+                   question_id=question.id)
+    if action not in ("mute", "unmute"):
+        _log(event, user, action, reason, question_id=question.id)
+    db.session.commit()
+    # A merged duplicate is hidden: participants see it removed, staff see it merged.
+    _publish_question(event, question)
+    for other in also_changed:
+        _publish_question(event, other)
+    return staff_question_dict(question, slugs)
+
+
+def _merge(event: Event, duplicate: Question, into: int | None) -> Question:
+    """Fold a duplicate into another question: distinct voters and comments move over."""
+    if into is None:
+        raise ValidationError("invalid_type", "'into' must name the question to merge into.")
+    target = db.session.get(Question, into)
+    if target is None or target.event_id != event.id:
+        raise NotFound("question_not_found", "There is no such question in this event.")
+    if target.id == duplicate.id:
+        raise ValidationError("merge_into_self", "A question cannot be merged into itself.")
+    if target.status in (QuestionStatus.HIDDEN, QuestionStatus.PENDING):
+        raise Conflict("not_visible", "Merge into a visible question.")
+    if duplicate.merged_into_id is not None:
+        raise Conflict("already_merged", "This question was already merged.")
+    # Votes: the union of distinct voters (a person who voted for both counts once).
+    voters = select(Vote.participant_id).where(Vote.question_id == duplicate.id)
+    for pid in db.session.scalars(voters).all():
+        db.session.execute(
+            _insert_ignore(
+                Vote.__table__,
+                {"question_id": target.id, "participant_id": pid, "created_at": utcnow()},
+            )
+        )
+    db.session.execute(delete(Vote).where(Vote.question_id == duplicate.id))
+    db.session.execute(
+        update(Comment).where(Comment.question_id == duplicate.id).values(question_id=target.id)
+    )
+    db.session.flush()
+    _recount(target)
+    duplicate.votes = 0
+    duplicate.comments = 0
+    duplicate.status = QuestionStatus.HIDDEN.value
+    duplicate.highlighted = False
+    duplicate.merged_into_id = target.id
+    return target
+
+
+def _recount(q: Question) -> None:
+    """Counters recomputed from rows, after a merge moved rows in bulk."""
+    q.votes = db.session.scalar(
+        select(func.count()).select_from(Vote).where(Vote.question_id == q.id)
+    ) or 0
+    q.comments = db.session.scalar(
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.question_id == q.id, Comment.hidden.is_(False))
+    ) or 0
+
+
+@write
+def moderate_comment(
+    actor: Actor, comment_id: int, action: str, *, reason: str | None = None
+) -> dict[str, Any]:
+    """Hide or restore a comment (or mute its author) and log it."""
+    found = db.session.get(Comment, comment_id)
+    if found is None:
+        raise NotFound("comment_not_found", "There is no such comment.")
+    question, event, _ = get_question(found.question_id, actor)
+    user = require_moderator(actor, event)
+    if action not in COMMENT_ACTIONS:
+        raise ValidationError("invalid_action", "Unknown moderation action.")
+    if action == "hide":
+        if found.hidden:
+            raise Conflict("already_hidden", "This comment is already hidden.")
+        found.hidden = True
+        question.comments = Question.comments - 1
+        _log(event, user, "hide_comment", reason, question_id=question.id, comment_id=found.id)
+    elif action == "restore":
+        if not found.hidden:
+            raise Conflict("not_hidden", "This comment is not hidden.")
+        found.hidden = False
+        question.comments = Question.comments + 1
+        _log(event, user, "restore_comment", reason, question_id=question.id,
+             comment_id=found.id)
+    else:
+        _set_muted(event, user, found.participant_id, action == "mute", reason,
+                   comment_id=found.id)
+    db.session.commit()
+    data = comment_dict(found)
+    if action == "hide":
+        live.publish_comment_removed(event.id, found.id, question.id)
+    elif action == "restore":
+        live.publish_comment(event.id, data)
+    db.session.refresh(question)
+    _publish_question(event, question)
+    return {**data, "hidden": found.hidden}
+
+
+# ---------------------------------------------------------------------------
+# Staff: events
+
+EVENT_FIELDS_ORGANISER = (
+    "title", "description", "place", "moderator", "policy", "licence", "retention_days",
+    "speakers", "organisers", "date", "topics", "moderators",
+)
+
+
+def create_event(actor: Actor, data: dict[str, Any]) -> Event:
+    """Create an event (organisers only); live unless told otherwise."""
+    require_organiser(actor)
+    return _create_event(actor.user, data)
+
+
+@write
+def _create_event(user: User | None, data: dict[str, Any]) -> Event:
+    code = data["code"]
+    if db.session.scalar(select(Event.id).where(Event.code == code)) is not None:
+        raise Conflict("code_taken", "An event with this code already exists.")
+    event = Event(code=code, title=data["title"], status=data.get("status") or "live",
+                  moderation=data.get("moderation") or "post")
+    _apply_event_fields(event, data)
+    db.session.add(event)
+    if user is not None:
+        _log(event, user, "create_event")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("code_taken", "An event with this code already exists.") from None
+    return event
+
+
+def _apply_event_fields(event: Event, data: dict[str, Any]) -> None:
+    for field in ("title", "description", "place", "moderator", "policy", "licence",
+                  "retention_days", "speakers", "organisers", "date", "status", "moderation"):
+        if field in data and data[field] is not None:
+            setattr(event, field, data[field])
+    if "topics" in data and data["topics"] is not None:
+        existing = {t.slug: t for t in event.topics}
+        keep = []
+        for position, (slug, name) in enumerate(data["topics"]):
+            topic = existing.get(slug) or Topic(slug=slug)
+            topic.name = name
+            topic.position = position
+            keep.append(topic)
+        event.topics = keep
+    if "moderators" in data and data["moderators"] is not None:
+        users = []
+        for email in data["moderators"]:
+            user = db.session.scalar(select(User).where(User.email == email))
+            if user is None:
+                raise ValidationError("unknown_user", f"No staff account for {email}.")
+            users.append(user)
+        event.moderators = users
+
+
+@write
+def update_event(actor: Actor, event: Event, data: dict[str, Any]) -> Event:
+    """Change an event: moderators may set status and moderation mode, organisers anything."""
+    user = require_moderator(actor, event)
+    organiser_only = [f for f in EVENT_FIELDS_ORGANISER if f in data]
+    if organiser_only and user.role != Role.ORGANISER:
+        raise Forbidden("forbidden", "Only organisers can change " + ", ".join(organiser_only) + ".")
+    before = {"status": event.status, "moderation": event.moderation}
+    _apply_event_fields(event, data)
+    for field in ("status", "moderation"):
+        if getattr(event, field) != before[field]:
+            _log(event, user, f"{field}:{getattr(event, field)}", data.get("reason"))
+    if organiser_only:
+        _log(event, user, "update_event", ", ".join(organiser_only))
+    db.session.commit()
+    live.publish_event(event)
+    return event

@@ -1,0 +1,202 @@
+"""The read side: who sees which questions, the one ranking rule, and the public shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+
+from .errors import NotFound
+from .extensions import db
+from .identity import Actor, participant_key
+from .models import Comment, Event, EventStatus, Participant, Question, QuestionStatus, Vote
+
+# The ranking rule, documented once: pinned questions first, then most votes, ties
+# oldest first (then lowest id, so the order is total). "new" is newest first.
+# static/js applies the same rule to live updates.
+RANKINGS = {
+    "top": (Question.pinned.desc(), Question.votes.desc(), Question.created_at.asc(),
+            Question.id.asc()),
+    "new": (Question.created_at.desc(), Question.id.desc()),
+}
+
+
+def rank_key(q: dict[str, Any]) -> tuple[Any, ...]:
+    """The "top" rule on serialised questions, for lists built in Python."""
+    return (not q["pinned"], -q["votes"], q["created_at"], q["id"])
+
+
+def iso(moment: datetime | None) -> str | None:
+    """UTC timestamps as ISO 8601 with a Z, millisecond precision."""
+    return None if moment is None else moment.isoformat(timespec="milliseconds") + "Z"
+
+
+def find_event(code: str, actor: Actor | None = None) -> Event:
+    """The event with this join code (any case); drafts are visible to staff only."""
+    event = db.session.scalar(select(Event).where(Event.code == code.strip().lower()))
+    if event is None or (
+        event.status == EventStatus.DRAFT and (actor is None or not actor.is_staff)
+    ):
+        raise NotFound("event_not_found", "There is no event with this code.")
+    return event
+
+
+def find_participant(event_id: int, token: str | None) -> Participant | None:
+    """The participant this token is in this event, if they ever wrote anything."""
+    if token is None:
+        return None
+    return db.session.scalar(
+        select(Participant).where(
+            Participant.event_id == event_id, Participant.key == participant_key(token, event_id)
+        )
+    )
+
+
+def topic_slugs(event: Event) -> dict[int, str]:
+    """Topic id to slug for one event (a handful of rows, loaded with the event)."""
+    return {t.id: t.slug for t in event.topics}
+
+
+def event_dict(event: Event) -> dict[str, Any]:
+    """The public shape of an event."""
+    return {
+        "code": event.code,
+        "title": event.title,
+        "description": event.description,
+        "date": event.date.isoformat() if event.date else None,
+        "place": event.place,
+        "moderator": event.moderator,
+        "speakers": list(event.speakers or []),
+        "organisers": list(event.organisers or []),
+        "status": event.status,
+        "moderation": event.moderation,
+        "licence": event.licence,
+        "topics": [{"slug": t.slug, "name": t.name} for t in event.topics],
+    }
+
+
+def question_dict(
+    q: Question, slugs: dict[int, str], *, mine: bool = False, voted: bool = False
+) -> dict[str, Any]:
+    """The public Question shape of the contract."""
+    return {
+        "id": q.id,
+        "body": q.body,
+        "topic": slugs.get(q.topic_id) if q.topic_id else None,
+        "votes": q.votes,
+        "comments": q.comments,
+        "status": q.status,
+        "seeded": q.seeded,
+        "author": q.author,
+        "created_at": iso(q.created_at),
+        "highlighted": q.highlighted,
+        "pinned": q.pinned,
+        "edited": q.edited,
+        "mine": mine,
+        "voted": voted,
+    }
+
+
+def staff_question_dict(q: Question, slugs: dict[int, str]) -> dict[str, Any]:
+    """The Question shape plus what only staff see: the original of an edit, merges, mutes."""
+    data = question_dict(q, slugs)
+    data["original_body"] = q.original_body
+    data["merged_into"] = q.merged_into_id
+    data["quote"] = q.quote
+    return data
+
+
+def comment_dict(c: Comment, *, mine: bool = False) -> dict[str, Any]:
+    """The public Comment shape of the contract."""
+    return {
+        "id": c.id,
+        "question_id": c.question_id,
+        "body": c.body,
+        "author": c.author,
+        "created_at": iso(c.created_at),
+        "mine": mine,
+    }
+
+
+def visible_to(stmt: Select[Any], actor: Actor, participant: Participant | None) -> Select[Any]:
+    """Participants see visible and answered questions, and their own pending ones."""
+    if actor.is_staff:
+        return stmt
+    shown = Question.status.in_([QuestionStatus.VISIBLE.value, QuestionStatus.ANSWERED.value])
+    if participant is not None:
+        shown = or_(
+            shown,
+            (Question.status == QuestionStatus.PENDING.value)
+            & (Question.participant_id == participant.id),
+        )
+    return stmt.where(shown)
+
+
+def list_questions(
+    event: Event, actor: Actor, *, sort: str = "top", topic: str | None = None
+) -> list[dict[str, Any]]:
+    """The questions this actor may see, ranked by the one rule, with mine and voted."""
+    slugs = topic_slugs(event)
+    participant = find_participant(event.id, actor.token)
+    stmt = select(Question).where(Question.event_id == event.id)
+    if topic is not None:
+        topic_id = next((i for i, s in slugs.items() if s == topic), None)
+        if topic_id is None:
+            raise NotFound("unknown_topic", "This event has no such topic.")
+        stmt = stmt.where(Question.topic_id == topic_id)
+    stmt = visible_to(stmt, actor, participant).order_by(*RANKINGS[sort])
+    questions = db.session.scalars(stmt).all()
+    voted: set[int] = set()
+    if participant is not None:
+        voted = set(
+            db.session.scalars(
+                select(Vote.question_id)
+                .join(Question, Question.id == Vote.question_id)
+                .where(Vote.participant_id == participant.id, Question.event_id == event.id)
+            )
+        )
+    pid = participant.id if participant else None
+    shape = staff_question_dict if actor.is_staff else question_dict
+    out = []
+    for q in questions:
+        data = shape(q, slugs)
+        data["mine"] = pid is not None and q.participant_id == pid
+        data["voted"] = q.id in voted
+        out.append(data)
+    return out
+
+
+def get_question(question_id: int, actor: Actor) -> tuple[Question, Event, Participant | None]:
+    """A question the actor may see, with its event and the actor's participant there."""
+    q = db.session.get(Question, question_id)
+    if q is None:
+        raise NotFound("question_not_found", "There is no such question.")
+    event = db.session.get(Event, q.event_id)
+    assert event is not None
+    if event.status == EventStatus.DRAFT and not actor.is_staff:
+        raise NotFound("question_not_found", "There is no such question.")
+    participant = find_participant(event.id, actor.token)
+    if not actor.is_staff and not (
+        q.status in (QuestionStatus.VISIBLE, QuestionStatus.ANSWERED)
+        or (q.status == QuestionStatus.PENDING and participant is not None
+            and q.participant_id == participant.id)
+    ):
+        raise NotFound("question_not_found", "There is no such question.")
+    return q, event, participant
+
+
+def list_comments(question_id: int, actor: Actor) -> list[dict[str, Any]]:
+    """A question's thread, oldest first; hidden comments only for staff."""
+    q, _event, participant = get_question(question_id, actor)
+    stmt = select(Comment).where(Comment.question_id == q.id)
+    if not actor.is_staff:
+        stmt = stmt.where(Comment.hidden.is_(False))
+    pid = participant.id if participant else None
+    out = []
+    for c in db.session.scalars(stmt.order_by(Comment.created_at, Comment.id)):
+        data = comment_dict(c, mine=pid is not None and c.participant_id == pid)
+        if actor.is_staff:
+            data["hidden"] = c.hidden
+        out.append(data)
+    return out

@@ -1,0 +1,200 @@
+"""Socket.IO handlers: parse the payload, call the same operations as the API, return the ack.
+
+Identity, role and room come from the server side: the participant cookie and the
+staff login of the handshake, and the event this connection joined.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from flask_socketio import join_room, leave_room
+
+from . import live, operations, validation
+from .errors import DomainError, ValidationError
+from .extensions import db, socketio
+from .identity import Actor, new_token, participant_key, staff_user, token_from_cookie
+from .queries import event_dict, find_event, list_questions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Connection:
+    """What the server knows of one socket: its participant token and joined event."""
+
+    token: str
+    event_id: int | None = None
+    rooms: tuple[str, ...] = ()
+    presence_key: str | None = None
+
+
+_connections: dict[str, Connection] = {}
+
+
+def _conn() -> Connection:
+    conn = _connections.get(request.sid)  # type: ignore[attr-defined]
+    if conn is None:  # a handler ran before connect completed; treat as a fresh phone
+        conn = _connections[request.sid] = Connection(token=new_token())  # type: ignore[attr-defined]
+    return conn
+
+
+def _actor(conn: Connection) -> Actor:
+    return Actor(token=conn.token, user=staff_user())
+
+
+def _joined(conn: Connection) -> int:
+    if conn.event_id is None:
+        raise ValidationError("not_joined", "Join an event first.")
+    return conn.event_id
+
+
+def acked(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
+    """Register a handler whose return value is the ack; errors become ``ok: false``."""
+
+    def decorator(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        @functools.wraps(fn)
+        def handler(payload: Any = None, *_extra: Any) -> dict[str, Any]:
+            try:
+                data = validation.require_object(payload)
+                return {"ok": True, **fn(_conn(), data)}
+            except DomainError as exc:
+                db.session.rollback()
+                return {"ok": False, "error": exc.to_dict()}
+            except Exception:  # a bug must not kill the socket; the phone gets an answer
+                db.session.rollback()
+                log.exception("socket handler %s failed", name)
+                return {"ok": False, "error": {"code": "internal",
+                                               "message": "Something went wrong; try again."}}
+
+        socketio.on_event(name, handler)
+        return handler
+
+    return decorator
+
+
+def register() -> None:
+    """Handlers are registered at import; this keeps create_app's import explicit."""
+
+
+@socketio.on("connect")
+def on_connect(auth: Any = None) -> None:
+    """Remember the participant token of the handshake (or a fresh one for this socket)."""
+    _connections[request.sid] = Connection(token=token_from_cookie() or new_token())  # type: ignore[attr-defined]
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args: Any) -> None:
+    conn = _connections.pop(request.sid, None)  # type: ignore[attr-defined]
+    if conn is not None and conn.event_id is not None and conn.presence_key:
+        live.coalescer.leave(conn.event_id, conn.presence_key)
+
+
+@acked("join")
+def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
+    """Join an event's room; the ack carries its current questions (resynchronisation)."""
+    actor = _actor(conn)
+    event = find_event(validation.event_code(data.get("event")), actor)
+    as_staff = data.get("staff") is True
+    if as_staff:
+        operations.require_moderator(actor, event)
+    for room in conn.rooms:
+        leave_room(room)
+    if conn.event_id is not None and conn.presence_key:
+        live.coalescer.leave(conn.event_id, conn.presence_key)
+    key = participant_key(conn.token, event.id)
+    rooms = (
+        (live.staff_room(event.id),)
+        if as_staff
+        else (live.event_room(event.id), live.participant_room(key))
+    )
+    for room in rooms:
+        join_room(room)
+    conn.event_id, conn.rooms, conn.presence_key = event.id, rooms, key
+    live.coalescer.enter(event.id, key)
+    return {
+        "event": event_dict(event),
+        "questions": list_questions(event, actor if as_staff else Actor(token=conn.token)),
+        "online": live.coalescer.online(event.id),
+    }
+
+
+@acked("ask")
+def on_ask(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
+    """Ask in the joined event."""
+    actor = _actor(conn)
+    event = find_event_by_id(_joined(conn), actor)
+    question, _created = operations.ask(
+        actor,
+        event,
+        body=str(validation.text(data, "body", validation.QUESTION_MAX)),
+        topic=validation.optional_string(data, "topic"),
+        author=validation.text(data, "author", validation.AUTHOR_MAX, required=False),
+        quote=validation.quote(data),
+        client_id=validation.client_id(data),
+    )
+    return {"question": question}
+
+
+@acked("vote")
+def on_vote(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
+    """Upvote or take back a vote on a question of the joined event."""
+    return operations.vote(
+        _actor(conn),
+        validation.integer(data, "question_id"),
+        validation.boolean(data, "up"),
+        event_id=_joined(conn),
+    )
+
+
+@acked("comment")
+def on_comment(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
+    """Comment on a question of the joined event."""
+    new, _created = operations.comment(
+        _actor(conn),
+        validation.integer(data, "question_id"),
+        body=str(validation.text(data, "body", validation.COMMENT_MAX)),
+        author=validation.text(data, "author", validation.AUTHOR_MAX, required=False),
+        quote=validation.quote(data),
+        client_id=validation.client_id(data),
+        event_id=_joined(conn),
+    )
+    return {"comment": new}
+
+
+@acked("moderate")
+def on_moderate(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
+    """Staff: one moderation action on a question (or, with comment_id, a comment)."""
+    actor = _actor(conn)
+    action = validation.optional_string(data, "action")
+    reason = validation.text(data, "reason", validation.REASON_MAX, required=False)
+    if "comment_id" in data:
+        if action not in operations.COMMENT_ACTIONS:
+            raise ValidationError("invalid_action", "Unknown moderation action.")
+        return {"comment": operations.moderate_comment(
+            actor, validation.integer(data, "comment_id"), action, reason=reason)}
+    if action not in operations.QUESTION_ACTIONS:
+        raise ValidationError("invalid_action", "Unknown moderation action.")
+    return {"question": operations.moderate_question(
+        actor,
+        validation.integer(data, "question_id"),
+        action,
+        reason=reason,
+        body=validation.text(data, "body", validation.QUESTION_MAX) if action == "edit" else None,
+        into=validation.integer(data, "into") if action == "merge" else None,
+    )}
+
+
+def find_event_by_id(event_id: int, actor: Actor) -> Any:
+    """The joined event, re-read so a status change (closed) is seen at once."""
+    from .models import Event
+
+    event = db.session.get(Event, event_id)
+    if event is None:
+        raise ValidationError("not_joined", "Join an event first.")
+    return find_event(event.code, actor)

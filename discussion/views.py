@@ -1,0 +1,151 @@
+"""Pages: join, participant, board, moderation console, privacy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from . import operations
+from .errors import DomainError
+from .extensions import db
+from .identity import http_actor, participant_token
+from .models import Event, EventStatus
+from .queries import event_dict, find_event, list_questions
+from .validation import CODE_RE
+
+bp = Blueprint("views", __name__)
+
+
+def current_locale() -> str:
+    return str(get_locale() or "en")
+
+
+def html_lang() -> str:
+    """BCP 47 for <html lang>: pt_BR becomes pt-BR."""
+    return current_locale().replace("_", "-")
+
+
+def render(template: str, http_status: int = 200, **context: Any) -> tuple[str, int]:
+    """Render a page with what every page needs."""
+    return render_template(template, current_locale=html_lang(), **context), http_status
+
+
+def error_page(status: int, message: str) -> tuple[str, int]:
+    """A readable error page in the visitor's language."""
+    return render("error.html", status, status=status, message=message)
+
+
+@bp.get("/")
+def index():  # type: ignore[no-untyped-def]
+    """The join page: a code box and the live events."""
+    return render("join.html", events=_live_events(), code="", error=None)
+
+
+@bp.get("/join")
+def join():  # type: ignore[no-untyped-def]
+    """Join by code (case-insensitive) from the form on /."""
+    code = (request.args.get("code") or "").strip().lower()
+    if CODE_RE.match(code):
+        event = db.session.scalar(
+            select(Event).where(Event.code == code, Event.status != EventStatus.DRAFT.value)
+        )
+        if event is not None:
+            return redirect(url_for("views.event_page", code=event.code))
+    return render(
+        "join.html", 404, events=_live_events(), code=code[:32],
+        error=_("There is no event with this code. Check it and try again."),
+    )
+
+
+def _live_events() -> list[dict[str, Any]]:
+    events = db.session.scalars(
+        select(Event).where(Event.status == EventStatus.LIVE.value).order_by(Event.date.desc())
+    )
+    return [
+        {"code": e.code, "title": e.title, "date": e.date.isoformat() if e.date else None,
+         "place": e.place}
+        for e in events
+    ]
+
+
+def _event_or_404(code: str) -> Event:
+    try:
+        return find_event(code, http_actor())
+    except DomainError:
+        abort(404, _("There is no event with this code."))
+
+
+@bp.get("/e/<code>")
+def event_page(code: str):  # type: ignore[no-untyped-def]
+    """The participant page: readable without JavaScript, live with it."""
+    participant_token()  # the first request to an event issues the participant cookie
+    event = _event_or_404(code)
+    if event.code != code:
+        return redirect(url_for("views.event_page", code=event.code))
+    from .ui_strings import js_strings
+
+    data = event_dict(event)
+    questions = list_questions(event, http_actor())
+    page_data = {"event": data, "questions": questions, "strings": js_strings(),
+                 "locale": html_lang()}
+    return render("event.html", event=data, questions=questions, page_data=page_data)
+
+
+@bp.get("/e/<code>/board")
+def board(code: str):  # type: ignore[no-untyped-def]
+    """The projector board."""
+    event = _event_or_404(code)
+    from .board import board_context
+
+    return render("board.html", **board_context(event))
+
+
+@bp.get("/e/<code>/moderate")
+def moderate(code: str):  # type: ignore[no-untyped-def]
+    """The moderator console (staff of this event)."""
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.path))
+    event = _event_or_404(code)
+    if not operations.can_moderate(current_user, event):
+        abort(403, _("You do not moderate this event."))
+    from .board import console_context
+
+    return render("moderate.html", **console_context(event))
+
+
+@bp.get("/e/<code>/privacy")
+def privacy(code: str):  # type: ignore[no-untyped-def]
+    """What is stored, for how long, and who sees it: generated from the real settings."""
+    participant_token()
+    event = _event_or_404(code)
+    return render("privacy.html", event=event_dict(event), retention_days=event.retention_days,
+                  policy=event.policy)
+
+
+@bp.get("/lang/<lang>")
+def set_language(lang: str) -> Response:
+    """The language switcher: remember the choice in a cookie."""
+    from flask import current_app
+
+    target = request.args.get("next") or "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = redirect(target)
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie("lang", lang, max_age=60 * 60 * 24 * 365, httponly=True,
+                            samesite="Lax")
+    return response
