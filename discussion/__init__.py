@@ -152,7 +152,7 @@ class IdConverter(IntegerConverter):
 
 
 def _register(app: Flask) -> None:
-    from . import api, auth, cli, sockets, views
+    from . import api, auth, board, cli, export, sockets, views
     from .identity import set_participant_cookie
 
     app.url_map.converters["id"] = IdConverter
@@ -160,6 +160,8 @@ def _register(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(board.bp)
+    app.register_blueprint(export.bp)
     sockets.register()
     cli.init_app(app)
     auth.init_app(app)

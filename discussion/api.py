@@ -272,3 +272,33 @@ def init_app(app: Flask) -> None:
         from .views import error_page
 
         return error_page(exc.code or 500, exc.description or "")
+
+
+@bp.get("/events")
+def list_events():  # type: ignore[no-untyped-def]
+    """Staff: the events this user can moderate (all of them for organisers)."""
+    actor = http_actor()
+    if actor.user is None:
+        raise DomainError("login_required", "Log in as staff to do this.", 401)
+    return jsonify({"events": [event_dict(e) for e in operations.events_for(actor.user)]})
+
+
+@bp.post("/events/seed")
+def seed_event():  # type: ignore[no-untyped-def]
+    """Organisers: load a seed file (TOML text, or JSON ``{"toml": "..."}``); idempotent."""
+    from .seeding import SeedError, parse_seed_text
+
+    actor = http_actor()
+    operations.require_organiser(actor)
+    if request.is_json:
+        raw = validation.require_object(request.get_json(silent=True)).get("toml")
+    else:
+        raw = request.get_data(as_text=True)
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationError("empty", "Send the seed file's TOML text.")
+    try:
+        seed = parse_seed_text(raw)
+    except SeedError as exc:
+        raise ValidationError("invalid_seed", str(exc)) from None
+    event, added = operations.load_seed(actor, seed)
+    return jsonify({"event": event_dict(event), "added": added})

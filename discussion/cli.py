@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from .extensions import db
@@ -18,6 +18,7 @@ users = AppGroup("users", help="Staff accounts (organisers and moderators).")
 
 
 @click.command("seed")
+@with_appcontext
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def seed_command(file: Path | None) -> None:
     """Load a seed file (default: the bundled Smart Cities 2016 workshop). Idempotent."""
@@ -26,6 +27,7 @@ def seed_command(file: Path | None) -> None:
     except SeedError as exc:
         raise click.ClickException(str(exc)) from None
     event, added = load_seed(seed)
+    db.session.commit()
     click.echo(f"Seeded event '{event.code}' ({event.title}): {added} new question(s).")
 
 
@@ -91,5 +93,8 @@ def list_users() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
+    from .export import register_cli
+
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
+    register_cli(app)

@@ -48,7 +48,12 @@ class Coalescer:
         self._started = False
 
     def configure(self, app: Flask) -> None:
+        """Take the tick from the app's config and start from a clean slate."""
         self.tick = float(app.config["VOTE_TICK"])
+        with self._lock:
+            self._votes.clear()
+            self._presence.clear()
+            self._online.clear()
 
     # -- presence: in-memory, per process; a participant with two tabs counts once.
 

@@ -666,13 +666,14 @@ def _create_event(user: User | None, data: dict[str, Any]) -> Event:
                   moderation=data.get("moderation") or "post")
     _apply_event_fields(event, data)
     db.session.add(event)
-    if user is not None:
-        _log(event, user, "create_event")
     try:
-        db.session.commit()
-    except IntegrityError:
+        db.session.flush()
+    except IntegrityError:  # a concurrent request took the code first
         db.session.rollback()
         raise Conflict("code_taken", "An event with this code already exists.") from None
+    if user is not None:
+        _log(event, user, "create_event")
+    db.session.commit()
     return event
 
 
@@ -698,6 +699,27 @@ def _apply_event_fields(event: Event, data: dict[str, Any]) -> None:
                 raise ValidationError("unknown_user", f"No staff account for {email}.")
             users.append(user)
         event.moderators = users
+
+
+def events_for(user: User) -> list[Event]:
+    """The events a staff user can moderate, newest first."""
+    stmt = select(Event).order_by(Event.date.desc(), Event.id.desc())
+    if user.role != Role.ORGANISER:
+        stmt = stmt.join(Event.moderators).where(User.id == user.id)
+    return list(db.session.scalars(stmt))
+
+
+@write
+def load_seed(actor: Actor, seed: dict[str, Any]) -> tuple[Event, int]:
+    """Organisers: load a checked seed document (idempotent) and log it."""
+    from . import seeding
+
+    user = require_organiser(actor)
+    event, added = seeding.load_seed(seed)
+    _log(event, user, "load_seed", f"{added} question(s) added")
+    db.session.commit()
+    live.publish_event(event)
+    return event, added
 
 
 @write

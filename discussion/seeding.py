@@ -38,6 +38,17 @@ def read_seed(path: Path) -> dict[str, Any]:
     return check_seed(data)
 
 
+def parse_seed_text(text: str) -> dict[str, Any]:
+    """Parse and check a seed document given as text (an upload from the console)."""
+    if len(text) > 1_000_000:
+        raise SeedError("the seed file is larger than 1 MB")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SeedError(f"not valid TOML: {exc}") from None
+    return check_seed(data)
+
+
 def check_seed(data: dict[str, Any]) -> dict[str, Any]:
     """Validate the parsed seed document and return the normalised event, topics, questions."""
     if data.get("format", SEED_FORMAT) != SEED_FORMAT:
@@ -68,7 +79,8 @@ def check_seed(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_seed(seed: dict[str, Any]) -> tuple[Event, int]:
-    """Create or update the event of a checked seed; returns it and the questions added."""
+    """Create or update the event of a checked seed (the caller commits); returns it and the
+    number of questions added."""
     fields = seed["event"]
     event = db.session.scalar(select(Event).where(Event.code == fields["code"]))
     if event is None:
@@ -106,5 +118,5 @@ def load_seed(seed: dict[str, Any]) -> tuple[Event, int]:
         ))
         existing.add(item["body"])
         added += 1
-    db.session.commit()
+    db.session.flush()
     return event, added

@@ -35,6 +35,8 @@ class Connection:
 
 
 _connections: dict[str, Connection] = {}
+# (event name, handler): registered on each app's Socket.IO server by register().
+_handlers: list[tuple[str, Callable[..., Any]]] = []
 
 
 def _conn() -> Connection:
@@ -72,23 +74,25 @@ def acked(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., 
                 return {"ok": False, "error": {"code": "internal",
                                                "message": "Something went wrong; try again."}}
 
-        socketio.on_event(name, handler)
+        _handlers.append((name, handler))
         return handler
 
     return decorator
 
 
 def register() -> None:
-    """Handlers are registered at import; this keeps create_app's import explicit."""
+    """Bind the handlers to the Socket.IO server that create_app just made."""
+    socketio.on_event("connect", on_connect)
+    socketio.on_event("disconnect", on_disconnect)
+    for name, handler in _handlers:
+        socketio.on_event(name, handler)
 
 
-@socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
     """Remember the participant token of the handshake (or a fresh one for this socket)."""
     _connections[request.sid] = Connection(token=token_from_cookie() or new_token())  # type: ignore[attr-defined]
 
 
-@socketio.on("disconnect")
 def on_disconnect(*_args: Any) -> None:
     conn = _connections.pop(request.sid, None)  # type: ignore[attr-defined]
     if conn is not None and conn.event_id is not None and conn.presence_key:

@@ -127,6 +127,19 @@ def moderate(code: str):  # type: ignore[no-untyped-def]
     return render("moderate.html", **console_context(event))
 
 
+@bp.get("/staff")
+def staff():  # type: ignore[no-untyped-def]
+    """Staff home: the events this user moderates; organisers create events here."""
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.path))
+    events = [event_dict(e) for e in operations.events_for(current_user)]
+    return render("staff.html", events=events, is_organiser=current_user.role == "organiser",
+                  page_data={"events": events, "locale": html_lang(),
+                             "is_organiser": current_user.role == "organiser"})
+
+
 @bp.get("/e/<code>/privacy")
 def privacy(code: str):  # type: ignore[no-untyped-def]
     """What is stored, for how long, and who sees it: generated from the real settings."""

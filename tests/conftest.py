@@ -1,0 +1,123 @@
+"""Fixtures: a fresh migrated database per test, the bundled seed, HTTP and socket clients."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from flask_socketio import SocketIOTestClient
+from helpers import csrf_headers, login
+
+from discussion import create_app
+from discussion.extensions import db, socketio
+from discussion.seeding import BUNDLED, load_seed, read_seed
+
+
+def make_app(database_url: str, instance: Path, **config: Any) -> Flask:
+    """An app on the given database, migrated, with the bundled workshop seeded."""
+    settings = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "SOCKETIO_ASYNC_MODE": "threading",
+        "VOTE_TICK": 0,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+    settings.update(config)
+    os.environ["DISCUSSION_INSTANCE_PATH"] = str(instance)
+    app = create_app(settings)
+    with app.app_context():
+        upgrade()
+        load_seed(read_seed(BUNDLED))
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A fresh SQLite file per test."""
+    return f"sqlite:///{tmp_path / 'discussion.db'}"
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Override per module or test to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterator[Flask]:
+    application = make_app(database_url, tmp_path / "instance", **app_config)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def csrf() -> Callable[..., dict[str, str]]:
+    return csrf_headers
+
+
+@pytest.fixture
+def new_client(app: Flask) -> Callable[[], FlaskClient]:
+    """Another phone: a separate cookie jar."""
+    return app.test_client
+
+
+@pytest.fixture
+def socket_client(app: Flask) -> Iterator[Callable[..., SocketIOTestClient]]:
+    """Factory of connected Socket.IO test clients, sharing a Flask client's cookies if given."""
+    made: list[SocketIOTestClient] = []
+
+    def factory(flask_client: FlaskClient | None = None) -> SocketIOTestClient:
+        sc = socketio.test_client(app, flask_test_client=flask_client)
+        assert sc.is_connected()
+        made.append(sc)
+        return sc
+
+    yield factory
+    for sc in made:
+        if sc.is_connected():
+            sc.disconnect()
+
+
+@pytest.fixture
+def staff_login(app: Flask) -> Callable[..., Any]:
+    """Create a staff user and log the given client in as them."""
+    counter = iter(range(1, 1000))
+
+    def do(
+        client: FlaskClient,
+        role: str = "organiser",
+        events: tuple[str, ...] = (),
+        email: str | None = None,
+    ) -> Any:
+        from discussion.cli import _create_user
+
+        email = email or f"{role}{next(counter)}@example.org"
+        with app.app_context():
+            user = _create_user(email, role, "correct horse battery", events)
+            user_id = user.id
+        response = login(client, email, "correct horse battery")
+        assert response.status_code == 302, response.status_code
+        return user_id
+
+    return do
