@@ -6,22 +6,18 @@ from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from . import operations, validation
+from . import operations, queries, validation
 from .errors import DomainError, ValidationError
 from .extensions import db
 from .identity import http_actor
-from .models import Comment, ModerationEntry, Question, QuestionStatus
+from .models import ModerationEntry
 from .openapi import openapi_document
 from .queries import event_dict, find_event, list_comments, list_questions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-PUBLIC_ACTIONS = ("hide", "restore", "hide_comment", "restore_comment", "merge", "edit",
-                  "mute", "unmute", "delete", "delete_comment", "status:closed", "status:live")
-
 
 def error(code: str, message: str, status: int):  # type: ignore[no-untyped-def]
     """The error shape of the contract."""
@@ -122,27 +118,7 @@ def forget_me(code: str):  # type: ignore[no-untyped-def]
 @bp.get("/events/<code>/moderation")
 def public_moderation(code: str):  # type: ignore[no-untyped-def]
     """The public side of moderation: policy, how much is hidden, and why; never the text."""
-    event = find_event(code, http_actor())
-    hidden_questions = db.session.scalar(
-        select(func.count()).select_from(Question).where(
-            Question.event_id == event.id, Question.status == QuestionStatus.HIDDEN.value
-        )
-    )
-    hidden_comments = db.session.scalar(
-        select(func.count()).select_from(Comment).join(Question).where(
-            Question.event_id == event.id, Comment.hidden.is_(True)
-        )
-    )
-    entries = db.session.scalars(
-        select(ModerationEntry)
-        .where(ModerationEntry.event_id == event.id, ModerationEntry.action.in_(PUBLIC_ACTIONS))
-        .order_by(ModerationEntry.at.desc(), ModerationEntry.id.desc())
-    )
-    return jsonify({
-        "policy": event.policy,
-        "hidden": {"questions": hidden_questions, "comments": hidden_comments},
-        "entries": [{"action": e.action, "reason": e.reason, "at": _iso(e.at)} for e in entries],
-    })
+    return jsonify(queries.public_moderation(find_event(code, http_actor())))
 
 
 # -- staff

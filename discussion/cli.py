@@ -91,10 +91,21 @@ def list_users() -> None:
         click.echo(f"{user.email}\t{user.role}\t{codes}")
 
 
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Apply every event's retention period (schedule it daily, e.g. with cron or a timer)."""
+    from .operations import purge
+
+    result = purge()
+    click.echo(f"Purged the personal links of {result['participants_purged']} participant(s).")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
     from .export import register_cli
 
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
+    app.cli.add_command(purge_command)
     register_cli(app)

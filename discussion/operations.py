@@ -7,6 +7,7 @@ input and shape answers. Identity always comes from the server side (an
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -437,12 +438,7 @@ def forget_me(actor: Actor, event: Event) -> dict[str, int]:
                 q.quote = Quote.ANONYMOUS.value
             touched.add(q.id)
             result["questions_anonymised"] += 1
-    db.session.execute(
-        update(ModerationEntry)
-        .where(ModerationEntry.participant_id == pid)
-        .values(participant_id=None)
-    )
-    db.session.delete(participant)
+    _unlink_participants([pid])
     db.session.commit()
     for qid in removed:
         live.publish_removed(event.id, qid)
@@ -451,6 +447,53 @@ def forget_me(actor: Actor, event: Event) -> dict[str, int]:
         if q is not None:
             _publish_question(event, q)
     return result
+
+
+def _unlink_participants(ids: list[int]) -> None:
+    """Cut every link between these participants and what they did, then delete them.
+
+    Names go from their posts; votes stay counted (in ``questions.votes``) but the
+    rows that tied them to a pseudonym are deleted.
+    """
+    if not ids:
+        return
+    for model in (Question, Comment):
+        db.session.execute(
+            update(model)
+            .where(model.participant_id.in_(ids), model.quote == Quote.NAMED.value)
+            .values(quote=Quote.ANONYMOUS.value)
+        )
+        db.session.execute(
+            update(model)
+            .where(model.participant_id.in_(ids))
+            .values(author=None, client_id=None, participant_id=None)
+        )
+    db.session.execute(delete(Vote).where(Vote.participant_id.in_(ids)))
+    db.session.execute(
+        update(ModerationEntry)
+        .where(ModerationEntry.participant_id.in_(ids))
+        .values(participant_id=None)
+    )
+    db.session.execute(delete(Participant).where(Participant.id.in_(ids)))
+
+
+@write
+def purge(now: datetime | None = None) -> dict[str, int]:
+    """Apply each event's retention period: a participant first seen longer ago than
+    it loses their pseudonym and names; anonymous content and counts stay."""
+    now = now or utcnow()
+    purged = 0
+    for event in db.session.scalars(select(Event)).all():
+        cutoff = now - timedelta(days=event.retention_days)
+        ids = list(db.session.scalars(
+            select(Participant.id).where(
+                Participant.event_id == event.id, Participant.created_at < cutoff
+            )
+        ))
+        _unlink_participants(ids)
+        purged += len(ids)
+    db.session.commit()
+    return {"participants_purged": purged}
 
 
 # ---------------------------------------------------------------------------

@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from .errors import NotFound
 from .extensions import db
 from .identity import Actor, participant_key
-from .models import Comment, Event, EventStatus, Participant, Question, QuestionStatus, Vote
+from .models import (
+    Comment,
+    Event,
+    EventStatus,
+    ModerationEntry,
+    Participant,
+    Question,
+    QuestionStatus,
+    Vote,
+)
 
 # The ranking rule, documented once: pinned questions first, then most votes, ties
 # oldest first (then lowest id, so the order is total). "new" is newest first.
@@ -200,3 +209,36 @@ def list_comments(question_id: int, actor: Actor) -> list[dict[str, Any]]:
             data["hidden"] = c.hidden
         out.append(data)
     return out
+
+
+# Moderation actions shown in the public log: what was hidden, changed or muted, and
+# the event's openings and closings. Approvals and highlights are routine, not listed.
+PUBLIC_ACTIONS = ("hide", "restore", "hide_comment", "restore_comment", "merge", "edit",
+                  "mute", "unmute", "delete", "delete_comment", "status:closed", "status:live")
+
+
+def public_moderation(event: Event) -> dict[str, Any]:
+    """The public side of moderation: the policy, how much is hidden, and why.
+
+    Never the hidden text, never who moderated, never which participant.
+    """
+    hidden_questions = db.session.scalar(
+        select(func.count()).select_from(Question).where(
+            Question.event_id == event.id, Question.status == QuestionStatus.HIDDEN.value
+        )
+    )
+    hidden_comments = db.session.scalar(
+        select(func.count()).select_from(Comment).join(Question).where(
+            Question.event_id == event.id, Comment.hidden.is_(True)
+        )
+    )
+    entries = db.session.scalars(
+        select(ModerationEntry)
+        .where(ModerationEntry.event_id == event.id, ModerationEntry.action.in_(PUBLIC_ACTIONS))
+        .order_by(ModerationEntry.at.desc(), ModerationEntry.id.desc())
+    )
+    return {
+        "policy": event.policy,
+        "hidden": {"questions": hidden_questions, "comments": hidden_comments},
+        "entries": [{"action": e.action, "reason": e.reason, "at": iso(e.at)} for e in entries],
+    }

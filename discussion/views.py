@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -13,7 +14,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -22,7 +23,7 @@ from .errors import DomainError
 from .extensions import db
 from .identity import http_actor, participant_token
 from .models import Event, EventStatus
-from .queries import event_dict, find_event, list_questions
+from .queries import event_dict, find_event, list_questions, public_moderation
 from .validation import CODE_RE
 
 bp = Blueprint("views", __name__)
@@ -145,8 +146,38 @@ def privacy(code: str):  # type: ignore[no-untyped-def]
     """What is stored, for how long, and who sees it: generated from the real settings."""
     participant_token()
     event = _event_or_404(code)
+    public = public_moderation(event)
+    entries = [
+        {**entry, "label": action_label(entry["action"]),
+         "at_display": format_datetime(parse_iso(entry["at"]), "medium")}
+        for entry in public["entries"]
+    ]
     return render("privacy.html", event=event_dict(event), retention_days=event.retention_days,
-                  policy=event.policy)
+                  policy=event.policy, moderation_entries=entries)
+
+
+def parse_iso(value: str) -> datetime:
+    """Our own ISO timestamps back into naive UTC datetimes."""
+    return datetime.fromisoformat(value.rstrip("Z"))
+
+
+def action_label(action: str) -> str:
+    """A moderation action in the reader's language."""
+    labels = {
+        "hide": _("A question was hidden"),
+        "restore": _("A question was restored"),
+        "hide_comment": _("A comment was hidden"),
+        "restore_comment": _("A comment was restored"),
+        "merge": _("A duplicate question was merged into another"),
+        "edit": _("A question was edited"),
+        "mute": _("A participant's posting was paused"),
+        "unmute": _("A participant's posting was resumed"),
+        "delete": _("A question was deleted by a moderator"),
+        "delete_comment": _("A comment was deleted by a moderator"),
+        "status:closed": _("The event was closed to new posts"),
+        "status:live": _("The event was opened for posts"),
+    }
+    return labels.get(action, action)
 
 
 @bp.get("/lang/<lang>")
