@@ -121,3 +121,89 @@ def staff_login(app: Flask) -> Callable[..., Any]:
         return user_id
 
     return do
+
+
+class LiveServer:
+    """``python -m discussion.server`` in a subprocess on a free port, as `make run` serves."""
+
+    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
+        import subprocess
+        import sys
+
+        self.port = port
+        self.database_url = ""
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+        self._logfh = log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "discussion.server"],
+            env={**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)},
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=self._logfh,
+            stderr=subprocess.STDOUT,
+        )
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 20) -> None:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/api/v1/events/smartcities", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
+
+    def stop(self, sig: int | None = None) -> None:
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig or signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._logfh.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start real server processes on a migrated, seeded database of the test's own."""
+    servers: list[LiveServer] = []
+    instance = tmp_path / "live-instance"
+
+    def start(database_url: str | None = None, **env: str) -> LiveServer:
+        url = database_url or f"sqlite:///{tmp_path / 'live.db'}"
+        settings = {"DISCUSSION_DATABASE_URL": url, "DISCUSSION_INSTANCE_PATH": str(instance),
+                    "DISCUSSION_SECRET_KEY": "live-test-secret", **env}
+        if not any(server.database_url == url for server in servers):
+            _prepare(url, instance)
+        server = LiveServer(settings, free_port(), tmp_path / f"server-{len(servers)}.log")
+        server.database_url = url
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def _prepare(url: str, instance: Path) -> None:
+    """Migrate and seed the database a live server will use, then let go of it."""
+    app = make_app(url, instance)
+    with app.app_context():
+        db.engine.dispose()
