@@ -1,0 +1,68 @@
+"""User-visible strings for the participant page's JavaScript, translated per request.
+
+The view puts ``js_strings()`` into the page's JSON data block, so the script
+never carries English text of its own. Plural pairs come as ``<key>_one`` and
+``<key>_other`` with a ``%(count)s`` placeholder that the script fills in after
+choosing the form with ``Intl.PluralRules``.
+"""
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+# ngettext formats its result; passing the placeholder as its own value keeps it.
+_COUNT = "%(count)s"
+
+
+def js_strings() -> dict[str, str]:
+    """Return every string participant.js shows or announces, in the current locale."""
+    return {
+        "connecting": _("Connecting…"),
+        "connected": _("Connected"),
+        "reconnecting": _("Reconnecting…"),
+        "offline": _("Offline"),
+        "here_one": ngettext("%(count)s here", "%(count)s here", 1, count=_COUNT),
+        "here_other": ngettext("%(count)s here", "%(count)s here", 2, count=_COUNT),
+        "new_questions_one": ngettext(
+            "%(count)s new question", "%(count)s new questions", 1, count=_COUNT
+        ),
+        "new_questions_other": ngettext(
+            "%(count)s new question", "%(count)s new questions", 2, count=_COUNT
+        ),
+        "votes_one": ngettext("%(count)s vote", "%(count)s votes", 1, count=_COUNT),
+        "votes_other": ngettext("%(count)s vote", "%(count)s votes", 2, count=_COUNT),
+        "comments_toggle": _("Comments (%(num)s)"),
+        "upvote": _("Upvote"),
+        "voted": _("Voted"),
+        "delete": _("Delete"),
+        "confirm_delete": _("Delete your question? This cannot be undone."),
+        "delete_failed": _("The question could not be deleted. Please try again."),
+        "anonymous": _("Anonymous"),
+        "edited": _("edited"),
+        "yours": _("yours"),
+        "waiting": _("waiting"),
+        "waiting_hint": _("Waiting for the connection; it will be sent automatically."),
+        "pending": _("awaiting approval"),
+        "answered": _("Answered"),
+        "pinned": _("Pinned"),
+        "now_discussing": _("Now discussing"),
+        "seeded": _("From the organisers"),
+        "no_questions": _("No questions yet. Be the first to ask."),
+        "no_questions_topic": _("No questions on this topic yet."),
+        "loading_comments": _("Loading comments…"),
+        "no_comments": _("No comments yet."),
+        "comments_failed": _("The comments could not be loaded. Close and open them to try again."),
+        "your_comment": _("Your comment"),
+        "comment": _("Comment"),
+        "sent": _("Sent."),
+        "sent_pending": _("Sent. It will appear for everyone once a moderator approves it."),
+        "show_it": _("Show it"),
+        "empty_post": _("Please write something first."),
+        "name_required": _("To be quoted with your name, please give your name."),
+        "offline_vote": _("You are offline, so the vote was not sent. Try again when connected."),
+        "send_failed": _("Something went wrong. Please try again."),
+        "saved_offline": _(
+            "You are offline. Your post is saved and will be sent when the connection returns."
+        ),
+        "closed": _("This event is closed to new questions."),
+        "join_failed": _("This event could not be loaded. Reload the page to try again."),
+    }
