@@ -1,14 +1,29 @@
-"""Context for the projector board and the moderator console."""
+"""Context for the projector board and the moderator console, and the join QR code."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import request
+import segno
+from flask import Blueprint, Response, abort, request
+from flask_babel import gettext, ngettext
+from markupsafe import Markup
 
-from .identity import http_actor
+from .errors import DomainError
+from .identity import Actor, http_actor
 from .models import Event
-from .queries import event_dict, list_questions
+from .queries import event_dict, find_event, list_questions
+
+bp = Blueprint("board", __name__)
+
+# The board shows what participants see: nothing pending or hidden.
+PUBLIC_STATUSES = ("visible", "answered")
+THEMES = ("dark", "light")
+# QR codes are always dark modules on a light ground (inverted codes defeat many scanners),
+# with the standard four-module quiet zone so the code scans on a dark board too.
+QR_DARK, QR_LIGHT, QR_BORDER, QR_ERROR = "#000000", "#ffffff", 4, "m"
+_COUNT = "%(count)s"
 
 
 def join_url(event: Event) -> str:
@@ -16,15 +31,155 @@ def join_url(event: Event) -> str:
     return request.host_url.rstrip("/") + "/e/" + event.code
 
 
+def short_url(url: str) -> str:
+    """The join URL as people type it: without the scheme."""
+    return url.split("://", 1)[-1]
+
+
+def qr_code(url: str) -> segno.QRCode:
+    """The QR code of a join URL (error correction M: survives a washed-out projection)."""
+    return segno.make(url, error=QR_ERROR, micro=False)
+
+
+def qr_svg_inline(url: str, label: str) -> Markup:
+    """The QR code as an inline <svg> that CSS sizes (viewBox, no width/height, no style)."""
+    svg = qr_code(url).svg_inline(
+        scale=1,
+        border=QR_BORDER,
+        dark=QR_DARK,
+        light=QR_LIGHT,
+        omitsize=True,
+        svgclass="qr-svg",
+        lineclass="qr-line",
+        title=label,
+    )
+    # segno escapes the title; the rest is its own fixed markup.
+    return Markup(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))
+
+
+def _plural_parts(pattern: str, n: int) -> dict[str, Any]:
+    """A translated "%(count)s things" split around the number, so it can be set in bold."""
+    before, _sep, after = pattern.partition(_COUNT)
+    return {"n": n, "before": before, "after": after}
+
+
+def _patterns(n: int) -> dict[str, str]:
+    """Every plural pattern of the board for the count n, with the %(count)s placeholder kept.
+
+    Literal calls, so that pybabel finds each msgid and its plural.
+    """
+    return {
+        "here": ngettext("%(count)s person here", "%(count)s people here", n, count=_COUNT),
+        "questions": ngettext("%(count)s question", "%(count)s questions", n, count=_COUNT),
+        "votes": ngettext("%(count)s vote", "%(count)s votes", n, count=_COUNT),
+        "comments": ngettext("%(count)s comment", "%(count)s comments", n, count=_COUNT),
+        "more": ngettext(
+            "%(count)s more question on your phones",
+            "%(count)s more questions on your phones",
+            n,
+            count=_COUNT,
+        ),
+    }
+
+
+def js_strings() -> dict[str, str]:
+    """Every string board.js shows or announces, in the current locale.
+
+    Plural pairs come as ``<key>_one`` and ``<key>_other`` with a ``%(count)s``
+    placeholder; the script picks the form with ``Intl.PluralRules``.
+    """
+    strings: dict[str, str] = {
+        "now_discussing": gettext("Now discussing"),
+        "announce_now": gettext("Now discussing: %(body)s", body="%(body)s"),
+        "announce_none": gettext("No question is highlighted now."),
+        "answered": gettext("Answered"),
+        "pinned": gettext("Pinned"),
+        "edited": gettext("edited"),
+        "seeded": gettext("From the organisers"),
+        "votes_label": gettext("votes"),
+        "no_questions": gettext("No questions yet. Scan the code and ask the first one."),
+        "no_questions_topic": gettext("No questions on this topic yet."),
+        "no_answered": gettext("None yet."),
+        "live": gettext("Live"),
+        "connecting": gettext("Connecting…"),
+        "reconnecting": gettext("Reconnecting…"),
+        "closed": gettext("Closed to new questions"),
+        "theme_to_light": gettext("Light theme"),
+        "theme_to_dark": gettext("Dark theme"),
+    }
+    for form, n in (("one", 1), ("other", 2)):
+        for key, pattern in _patterns(n).items():
+            strings[f"{key}_{form}"] = pattern
+    return strings
+
+
+def _rank(q: dict[str, Any]) -> tuple[Any, ...]:
+    from .queries import rank_key
+
+    return rank_key(q)
+
+
 def board_context(event: Event) -> dict[str, Any]:
-    """What the board page renders before its socket takes over."""
+    """What the board page renders before its socket takes over.
+
+    Only what participants see: questions are listed for an anonymous actor (no
+    participant token, no staff login), so a moderator's laptop projecting the board
+    never shows pending or hidden questions. ``?topic=<slug>`` filters the ranked
+    lists (an unknown slug shows every topic); ``?theme=light|dark`` picks the theme.
+    """
+    from .live import coalescer
     from .views import html_lang
 
     data = event_dict(event)
-    questions = [q for q in list_questions(event, http_actor().__class__(token=None))]
-    return {"event": data, "questions": questions, "join_url": join_url(event),
-            "page_data": {"event": data, "questions": questions, "join_url": join_url(event),
-                          "locale": html_lang()}}
+    questions = [
+        q for q in list_questions(event, Actor(token=None)) if q["status"] in PUBLIC_STATUSES
+    ]
+    slugs = {t["slug"] for t in data["topics"]}
+    topic = request.args.get("topic") or None
+    if topic not in slugs:
+        topic = None
+    theme = request.args.get("theme")
+    if theme not in THEMES:
+        theme = None
+
+    highlighted = [q for q in questions if q["highlighted"]]
+    now = min(highlighted, key=_rank) if highlighted else None
+    in_topic = [q for q in questions if topic is None or q["topic"] == topic]
+    ranked = [q for q in in_topic if q["status"] == "visible" and q is not now]
+    answered = [q for q in in_topic if q["status"] == "answered" and q is not now]
+    online = coalescer.online(event.id)
+    total_votes = sum(q["votes"] for q in questions)
+
+    url = join_url(event)
+    qr_label = gettext("QR code to join: %(url)s", url=url)
+    return {
+        "event": data,
+        "questions": questions,
+        "now": now,
+        "ranked": ranked,
+        "answered": answered,
+        "topic": topic,
+        "topic_names": {t["slug"]: t["name"] for t in data["topics"]},
+        "theme": theme,
+        "join_url": url,
+        "short_url": short_url(url),
+        "qr_svg": qr_svg_inline(url, qr_label),
+        "stats": {
+            "online": _plural_parts(_patterns(online)["here"], online),
+            "questions": _plural_parts(_patterns(len(questions))["questions"], len(questions)),
+            "votes": _plural_parts(_patterns(total_votes)["votes"], total_votes),
+        },
+        "page_data": {
+            "event": data,
+            "questions": questions,
+            "join_url": url,
+            "topic": topic,
+            "theme": theme,
+            "online": online,
+            "locale": html_lang(),
+            "strings": js_strings(),
+        },
+    }
 
 
 def console_context(event: Event) -> dict[str, Any]:
@@ -33,5 +188,31 @@ def console_context(event: Event) -> dict[str, Any]:
 
     data = event_dict(event)
     questions = list_questions(event, http_actor())
-    return {"event": data, "questions": questions, "join_url": join_url(event),
-            "page_data": {"event": data, "questions": questions, "locale": html_lang()}}
+    return {
+        "event": data,
+        "questions": questions,
+        "join_url": join_url(event),
+        "page_data": {"event": data, "questions": questions, "locale": html_lang()},
+    }
+
+
+@bp.get("/e/<code>/qr.svg")
+def qr_svg(code: str) -> Response:
+    """The join QR code of an event as a standalone SVG file (for slides and print)."""
+    try:
+        event = find_event(code, http_actor())
+    except DomainError:
+        abort(404, gettext("There is no event with this code."))
+    out = io.BytesIO()
+    qr_code(join_url(event)).save(
+        out,
+        kind="svg",
+        scale=10,
+        border=QR_BORDER,
+        dark=QR_DARK,
+        light=QR_LIGHT,
+        title=gettext("QR code to join: %(url)s", url=join_url(event)),
+    )
+    response = Response(out.getvalue(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
