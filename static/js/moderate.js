@@ -1,0 +1,1025 @@
+/* Moderator console: every question of one event, live over Socket.IO, with the
+ * moderation actions, keyboard shortcuts, the moderation log and event controls.
+ * Plain ES2019, no build step. Data comes from #page-data, translated strings
+ * from #strings; user text is only ever set with textContent. Actions go over
+ * HTTP with the page's CSRF token; the socket keeps the list in sync. */
+(function () {
+  'use strict';
+  var $ = function (id) { return document.getElementById(id); };
+  var dataEl = $('page-data');
+  if (!dataEl) return;
+  var DATA = JSON.parse(dataEl.textContent);
+  var S = JSON.parse(($('strings') || {}).textContent || '{}');
+  var EVENT = DATA.event || {};
+  var CODE = EVENT.code;
+  var LOCALE = String(DATA.locale || document.documentElement.lang || 'en').replace('_', '-');
+  var API = '/api/v1';
+
+  /* ---------- state ---------- */
+  var questions = new Map();      // id -> staff Question
+  var cards = new Map();          // id -> <li>
+  var threads = new Map();        // id -> {open, comments, loading, el}
+  var filter = 'all';
+  var sort = 'top';
+  var selectedId = null;
+  var selIndex = -1;              // where the selection sat in the last render
+  var socket = null;
+
+  /* ---------- formatting ---------- */
+  function intl(Ctor, opts) {
+    try { return new Ctor(LOCALE, opts); } catch (e) { return new Ctor('en', opts); }
+  }
+  var nf = intl(Intl.NumberFormat);
+  var pr = intl(Intl.PluralRules);
+  var timeFmt = intl(Intl.DateTimeFormat, { hour: '2-digit', minute: '2-digit' });
+  var fullFmt = intl(Intl.DateTimeFormat, { dateStyle: 'medium', timeStyle: 'short' });
+  function fmt(s, vars) {
+    return String(s || '').replace(/%\((\w+)\)s/g, function (m, k) {
+      if (!vars || vars[k] == null) return m;
+      return k === 'count' ? nf.format(vars[k]) : String(vars[k]);  // ids stay plain: #1234
+    });
+  }
+  function plural(key, n) {
+    var s = S[key + (pr.select(n) === 'one' ? '_one' : '_other')] || S[key + '_other'] || '%(count)s';
+    return fmt(s, { count: n });
+  }
+  function parseTime(iso) {
+    if (!iso) return null;
+    var s = String(iso);
+    var d = new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(s) ? s : s + 'Z');
+    return isNaN(d.getTime()) ? null : d;
+  }
+  function clock(iso) { var d = parseTime(iso); return d ? timeFmt.format(d) : ''; }
+  function fullTime(iso) { var d = parseTime(iso); return d ? fullFmt.format(d) : ''; }
+
+  /* ---------- DOM helpers ---------- */
+  function h(tag, props, kids) {
+    var el = document.createElement(tag);
+    if (props) {
+      Object.keys(props).forEach(function (k) {
+        var v = props[k];
+        if (v == null || v === false) return;
+        if (k === 'class') el.className = v;
+        else if (k === 'text') el.textContent = v;
+        else el.setAttribute(k, v === true ? '' : v);
+      });
+    }
+    (kids || []).forEach(function (c) { if (c) el.append(c); });
+    return el;
+  }
+  function tag(text, cls) { return h('span', { class: 'tag' + (cls ? ' ' + cls : ''), text: text }); }
+  function kbd(key) { return h('kbd', { 'aria-hidden': 'true', text: key.toUpperCase() }); }
+  function say(el, msg) { if (el) el.textContent = msg || ''; }
+  var announcer = $('announcer');
+  function announce(msg) {
+    say(announcer, '');
+    window.setTimeout(function () { say(announcer, msg); }, 50);
+  }
+
+  /* ---------- HTTP ---------- */
+  function csrf() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.content : ''; }
+  function errorText(err) {
+    if (!err) return S.err_generic;
+    if (err.code && S['err_' + err.code]) return S['err_' + err.code];
+    return err.message || S.err_generic;
+  }
+  /* Resolves {ok, status, data}; never rejects. Errors carry a readable sentence. */
+  function api(method, url, body) {
+    var opts = { method: method, credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'X-CSRFToken': csrf() } };
+    if (body !== undefined) {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(url, opts).then(function (res) {
+      return res.json().catch(function () { return null; }).then(function (data) {
+        if (res.ok) return { ok: true, status: res.status, data: data };
+        var err = (data && data.error) || { code: 'http_' + res.status, message: '' };
+        if (res.status === 401) err = { code: 'login_required', message: err.message };
+        return { ok: false, status: res.status, error: err, message: errorText(err) };
+      });
+    }, function () {
+      return { ok: false, status: 0, error: { code: 'network' }, message: S.err_network };
+    });
+  }
+
+  /* ---------- ranking and filtering ---------- */
+  function ms(q) { var d = parseTime(q.created_at); return d ? d.getTime() : 0; }
+  /* In "All", what needs a decision comes first (pending, oldest first) and hidden last. */
+  var GROUP = { pending: 0, visible: 1, answered: 1, hidden: 2 };
+  function compare(a, b) {
+    if (filter === 'all' && GROUP[a.status] !== GROUP[b.status]) return GROUP[a.status] - GROUP[b.status];
+    if (filter === 'all' && a.status === 'pending') return (ms(a) - ms(b)) || (a.id - b.id);
+    if (sort === 'new') return (ms(b) - ms(a)) || (b.id - a.id);
+    if (a.pinned !== b.pinned) return a.pinned ? -1 : 1;
+    return (b.votes - a.votes) || (ms(a) - ms(b)) || (a.id - b.id);
+  }
+  function matches(q, f) { return f === 'all' || q.status === f; }
+  function shownList() {
+    var out = [];
+    questions.forEach(function (q) { if (matches(q, filter)) out.push(q); });
+    return out.sort(compare);
+  }
+
+  /* ---------- question cards ---------- */
+  function actionButton(act, label, key, opts) {
+    opts = opts || {};
+    var b = h('button', {
+      type: 'button', class: 'act' + (opts.cls ? ' ' + opts.cls : ''), 'data-act': act,
+      'aria-keyshortcuts': key ? key.toUpperCase() : null,
+      'aria-pressed': opts.pressed == null ? null : String(!!opts.pressed)
+    }, [h('span', { text: label })]);
+    if (key) b.append(kbd(key));
+    return b;
+  }
+
+  function topicName(slug) {
+    var t = (EVENT.topics || []).find(function (x) { return x.slug === slug; });
+    return t ? t.name : slug;
+  }
+
+  function fillCard(li, q) {
+    var thread = threads.get(q.id);
+    var threadEl = thread ? thread.el : null;
+    if (threadEl && threadEl.parentNode === li) li.removeChild(threadEl);
+    while (li.firstChild) li.removeChild(li.firstChild);
+    li.className = 'card mq is-' + q.status + (q.highlighted ? ' is-now' : '') +
+      (q.id === selectedId ? ' is-selected' : '');
+    if (q.id === selectedId) li.setAttribute('aria-current', 'true');
+    else li.removeAttribute('aria-current');
+
+    var tags = h('p', { class: 'tags' }, [
+      tag(S['status_' + q.status] || q.status, 'tag-status tag-' + q.status),
+      q.highlighted ? tag(S.tag_now, 'tag-now') : null,
+      q.pinned ? tag(S.tag_pinned, 'tag-pin') : null,
+      q.merged_into ? tag(fmt(S.tag_merged, { id: q.merged_into }), 'tag-merged') : null,
+      q.seeded ? tag(S.tag_seeded) : null,
+      q.edited ? tag(S.tag_edited) : null,
+      q.quote === 'none' ? tag(S.tag_no_quote) : null
+    ]);
+    var votes = h('p', { class: 'mq-votes' }, [h('strong', { text: plural('votes', q.votes) })]);
+    var head = h('div', { class: 'mq-head' }, [tags, votes]);
+    var bodyId = 'mq-body-' + q.id;
+    var body = h('p', { class: 'mq-body', id: bodyId, text: q.body });
+    var original = null;
+    if (q.original_body && q.original_body !== q.body) {
+      original = h('p', { class: 'mq-original' }, [
+        h('span', { class: 'mq-original-label', text: S.original_label + ' ' }),
+        h('span', { text: q.original_body })
+      ]);
+    }
+    var meta = h('p', { class: 'mq-meta' }, [
+      h('span', { text: '#' + q.id }),
+      q.topic ? h('span', { text: topicName(q.topic) }) : null,
+      h('span', { text: q.author || (q.seeded ? S.organisers : S.anonymous) }),
+      q.created_at ? h('span', {}, [h('time', { datetime: q.created_at, title: fullTime(q.created_at),
+        text: clock(q.created_at) })]) : null
+    ]);
+
+    var acts = h('div', { class: 'mq-actions', role: 'group',
+      'aria-label': fmt(S.actions_for, { id: q.id }) });
+    var live = q.status === 'visible' || q.status === 'answered';
+    if (q.status === 'pending') acts.append(actionButton('approve', S.act_approve, 'v', { cls: 'act-primary' }));
+    if (live) acts.append(actionButton(q.highlighted ? 'unhighlight' : 'highlight', S.act_highlight, 'h',
+      { pressed: q.highlighted, cls: 'act-now' }));
+    if (q.status === 'visible') acts.append(actionButton('answer', S.act_answer, 'a'));
+    if (q.status !== 'hidden') acts.append(actionButton(q.pinned ? 'unpin' : 'pin', S.act_pin, 'p', { pressed: q.pinned }));
+    if (!q.merged_into) acts.append(actionButton('edit', S.act_edit, 'e'));
+    if (q.status !== 'hidden') acts.append(actionButton('merge', S.act_merge, 'm'));
+    if (q.status !== 'hidden') acts.append(actionButton('hide', S.act_hide, 'x', { cls: 'act-danger' }));
+    else if (!q.merged_into) acts.append(actionButton('restore', S.act_restore, 'r'));
+    else acts.append(actionButton('goto-target', fmt(S.act_goto, { id: q.merged_into }), null));
+    if (!q.seeded) {
+      var more = h('details', { class: 'more' }, [
+        h('summary', { class: 'act', text: S.act_more }),
+        h('div', { class: 'more-menu' }, [
+          actionButton('mute', S.act_mute, null),
+          actionButton('unmute', S.act_unmute, null)
+        ])
+      ]);
+      acts.append(more);
+    }
+    var toggle = h('button', { type: 'button', class: 'link-btn comments-toggle', 'data-act': 'comments',
+      'aria-expanded': String(!!(thread && thread.open)), 'aria-controls': 'thread-' + q.id,
+      'aria-keyshortcuts': 'C' }, [h('span', { text: plural('comments', q.comments) })]);
+    var err = h('p', { class: 'error card-error', role: 'alert', id: 'mq-err-' + q.id });
+
+    [head, body, original, meta, h('div', { class: 'mq-foot' }, [acts, toggle]), err].forEach(function (el) {
+      if (el) li.append(el);
+    });
+    if (threadEl) li.append(threadEl);
+  }
+
+  function cardFor(q) {
+    var li = cards.get(q.id);
+    if (!li) {
+      li = h('li', { id: 'mq-' + q.id, 'data-id': String(q.id), tabindex: '-1',
+        'aria-labelledby': 'mq-body-' + q.id });
+      cards.set(q.id, li);
+    }
+    return li;
+  }
+
+  /* Render the list: update cards in place, move only what moved, keep focus. */
+  var renderQueued = false;
+  function render() {
+    if (renderQueued) return;
+    renderQueued = true;
+    window.requestAnimationFrame(function () { renderQueued = false; renderNow(); });
+  }
+  function renderNow() {
+    var active = document.activeElement;
+    var activeCard = active && active.closest ? active.closest('.mq') : null;
+    var activeAct = active && active.getAttribute ? active.getAttribute('data-act') : null;
+    var list = $('q-list');
+    var shown = shownList();
+    var at0 = shown.findIndex(function (q) { return q.id === selectedId; });
+    var refocus = false;
+    if (selectedId != null && at0 < 0 && selIndex >= 0 && shown.length) {
+      // The selected question left this view (approved, hidden...): select the next one.
+      refocus = !!activeCard && activeCard.dataset.id === String(selectedId);
+      invalidate(selectedId);
+      selectedId = shown[Math.min(selIndex, shown.length - 1)].id;
+      invalidate(selectedId);
+      at0 = shown.findIndex(function (q) { return q.id === selectedId; });
+    }
+    selIndex = at0;
+    var keep = new Set();
+    shown.forEach(function (q, i) {
+      var li = cardFor(q);
+      if (li.dataset.v !== version(q)) { fillCard(li, q); li.dataset.v = version(q); }
+      keep.add(li);
+      var at = list.children[i];
+      if (at !== li) list.insertBefore(li, at || null);
+    });
+    Array.prototype.slice.call(list.children).forEach(function (el) { if (!keep.has(el)) list.removeChild(el); });
+    if (refocus && cards.get(selectedId)) {
+      cards.get(selectedId).focus({ preventScroll: true });
+      cards.get(selectedId).scrollIntoView({ block: 'nearest' });
+    } else if (activeCard && document.activeElement !== active && document.contains(activeCard)) {
+      var target = activeAct ? activeCard.querySelector('[data-act="' + activeAct + '"]') : null;
+      (target || activeCard).focus({ preventScroll: true });
+    }
+    var empty = $('empty');
+    empty.hidden = shown.length > 0;
+    say(empty, S['empty_' + filter] || S.empty_all);
+    renderCounts();
+    renderNowPanel();
+  }
+  function version(q) {
+    var t = threads.get(q.id);
+    return JSON.stringify(q) + '|' + (q.id === selectedId) + '|' + (t && t.open);
+  }
+  function invalidate(id) { var li = cards.get(id); if (li) li.dataset.v = ''; }
+
+  function renderCounts() {
+    var n = { all: 0, pending: 0, visible: 0, answered: 0, hidden: 0 };
+    questions.forEach(function (q) { n.all += 1; if (n[q.status] != null) n[q.status] += 1; });
+    Object.keys(n).forEach(function (k) { say($('n-' + k), nf.format(n[k])); });
+    var pendingBtn = document.querySelector('[data-filter="pending"]');
+    if (pendingBtn) pendingBtn.classList.toggle('has-items', n.pending > 0);
+  }
+
+  function renderNowPanel() {
+    var now = null;
+    questions.forEach(function (q) { if (q.highlighted) now = q; });
+    $('now-none').hidden = !!now;
+    $('now-box').hidden = !now;
+    if (now) {
+      say($('now-body'), now.body);
+      say($('now-meta'), '#' + now.id + ' · ' + plural('votes', now.votes));
+      $('now-box').dataset.id = String(now.id);
+    }
+  }
+
+  /* ---------- comments ---------- */
+  function threadFor(id) {
+    var t = threads.get(id);
+    if (!t) {
+      t = { open: false, comments: [], loaded: false, el: h('div', { class: 'thread', id: 'thread-' + id, hidden: true }) };
+      threads.set(id, t);
+    }
+    return t;
+  }
+  function toggleThread(id, open) {
+    var t = threadFor(id);
+    t.open = open == null ? !t.open : open;
+    t.el.hidden = !t.open;
+    invalidate(id);
+    if (t.open) loadThread(id);
+    renderNow();
+  }
+  function loadThread(id) {
+    var t = threadFor(id);
+    t.loading = true;
+    if (!t.loaded) renderThread(id, S.loading_comments);
+    api('GET', API + '/questions/' + id + '/comments').then(function (r) {
+      t.loading = false;
+      if (!r.ok) { renderThread(id, r.message); return; }
+      t.comments = r.data.comments || [];
+      t.loaded = true;
+      renderThread(id);
+    });
+  }
+  var reloadTimers = {};
+  function reloadThreadSoon(id) {
+    var t = threads.get(id);
+    if (!t || !t.open) return;
+    window.clearTimeout(reloadTimers[id]);
+    reloadTimers[id] = window.setTimeout(function () { loadThread(id); }, 150);
+  }
+  function renderThread(id, message) {
+    var t = threadFor(id);
+    var el = t.el;
+    while (el.firstChild) el.removeChild(el.firstChild);
+    if (message) { el.append(h('p', { class: 'muted', text: message })); return; }
+    if (!t.comments.length) { el.append(h('p', { class: 'muted', text: S.no_comments })); return; }
+    var ol = h('ol', { class: 'comments', 'aria-label': fmt(S.comments_on, { id: id }) });
+    t.comments.forEach(function (c) {
+      var acts = h('div', { class: 'comment-actions', role: 'group',
+        'aria-label': fmt(S.comment_actions_for, { id: c.id }) }, [
+        c.hidden
+          ? h('button', { type: 'button', class: 'act', 'data-cact': 'restore', 'data-cid': String(c.id), text: S.act_restore })
+          : h('button', { type: 'button', class: 'act act-danger', 'data-cact': 'hide', 'data-cid': String(c.id), text: S.act_hide_comment }),
+        h('button', { type: 'button', class: 'act', 'data-cact': 'mute', 'data-cid': String(c.id), text: S.act_mute }),
+        h('button', { type: 'button', class: 'act', 'data-cact': 'unmute', 'data-cid': String(c.id), text: S.act_unmute })
+      ]);
+      ol.append(h('li', { class: 'comment' + (c.hidden ? ' is-hidden' : ''), id: 'c-' + c.id }, [
+        c.hidden ? h('p', { class: 'tags' }, [tag(S.status_hidden, 'tag-hidden')]) : null,
+        h('p', { class: 'comment-body', text: c.body }),
+        h('p', { class: 'mq-meta' }, [
+          h('span', { text: '#' + c.id }),
+          h('span', { text: c.author || S.anonymous }),
+          c.created_at ? h('span', {}, [h('time', { datetime: c.created_at, title: fullTime(c.created_at), text: clock(c.created_at) })]) : null
+        ]),
+        acts,
+        h('p', { class: 'error card-error', role: 'alert', id: 'c-err-' + c.id })
+      ]));
+    });
+    el.append(ol);
+  }
+
+  /* ---------- actions ---------- */
+  var DONE = { approve: 'done_approve', hide: 'done_hide', restore: 'done_restore', answer: 'done_answer',
+    highlight: 'done_highlight', unhighlight: 'done_unhighlight', pin: 'done_pin', unpin: 'done_unpin',
+    edit: 'done_edit', merge: 'done_merge', mute: 'done_mute', unmute: 'done_unmute' };
+
+  function upsert(q) {
+    if (!q || q.id == null) return;
+    var before = questions.get(q.id);
+    if (q.status === 'pending' && (!before || before.status !== 'pending')) announce(S.new_pending);
+    if (q.highlighted) {
+      questions.forEach(function (o) { if (o.id !== q.id && o.highlighted) o.highlighted = false; });
+    }
+    questions.set(q.id, q);
+    if (before && before.comments !== q.comments) reloadThreadSoon(q.id);
+    render();
+  }
+
+  function moderate(id, action, extra) {
+    var errEl = $('mq-err-' + id);
+    say(errEl, '');
+    var body = Object.assign({ action: action }, extra || {});
+    return api('POST', API + '/questions/' + id + '/moderate', body).then(function (r) {
+      if (!r.ok) {
+        if (errEl) say(errEl, r.message); else showListError(r.message);
+        return r;
+      }
+      upsert(r.data);
+      if (action === 'merge' && extra && extra.into) reloadThreadSoon(extra.into);
+      announce(fmt(S[DONE[action]] || S.done_generic, { id: id }));
+      refreshLogSoon(200);
+      return r;
+    });
+  }
+
+  function moderateComment(qid, cid, action, extra) {
+    var errEl = $('c-err-' + cid);
+    say(errEl, '');
+    return api('POST', API + '/comments/' + cid + '/moderate',
+      Object.assign({ action: action }, extra || {})).then(function (r) {
+      if (!r.ok) { say(errEl, r.message); return r; }
+      var t = threads.get(qid);
+      if (t) {
+        t.comments = t.comments.map(function (c) { return c.id === cid ? Object.assign({}, c, r.data) : c; });
+        renderThread(qid);
+        var again = document.querySelector('#c-' + cid + ' .comment-actions button');
+        if (again) again.focus({ preventScroll: true });
+      }
+      announce(fmt(S['done_comment_' + action] || S.done_generic, { id: cid }));
+      refreshLogSoon(200);
+      return r;
+    });
+  }
+
+  function showListError(msg) { say($('list-error'), msg); }
+
+  /* Refusals known before asking the server (same sentences as its error codes). */
+  function refusal(act, q) {
+    var live = q.status === 'visible' || q.status === 'answered';
+    if (act === 'approve' && q.status !== 'pending') return 'not_pending';
+    if (act === 'restore' && (q.status !== 'hidden' || q.merged_into)) return 'not_hidden';
+    if ((act === 'answer' || act === 'highlight') && !live) return 'not_visible';
+    if ((act === 'hide' || act === 'merge') && q.status === 'hidden') return q.merged_into ? 'already_merged' : 'already_hidden';
+    if ((act === 'mute' || act === 'unmute') && q.seeded) return 'no_author';
+    return null;
+  }
+
+  /* What a click or a key does for one question. */
+  function run(act, id) {
+    var q = questions.get(id);
+    if (!q) return;
+    var refused = refusal(act, q);
+    if (refused) {
+      var errEl = $('mq-err-' + id);
+      say(errEl, '');
+      window.setTimeout(function () { say(errEl, S['err_' + refused]); }, 30);
+      return;
+    }
+    switch (act) {
+      case 'hide':
+        askReason({ title: S.hide_title, quote: q.body, ok: S.confirm_hide, help: S.hide_help }, function (reason) {
+          return moderate(id, 'hide', { reason: reason });
+        });
+        break;
+      case 'mute':
+      case 'unmute':
+        askReason({ title: act === 'mute' ? S.mute_title : S.unmute_title, quote: q.body,
+          ok: act === 'mute' ? S.act_mute : S.act_unmute, help: act === 'mute' ? S.mute_help : S.unmute_help,
+          optional: act === 'unmute' }, function (reason) {
+          return moderate(id, act, { reason: reason });
+        });
+        break;
+      case 'edit': openEdit(q); break;
+      case 'merge': openMerge(q); break;
+      case 'comments': toggleThread(id); break;
+      case 'goto-target': selectQuestion(q.merged_into, true, true); break;
+      default: moderate(id, act);
+    }
+  }
+
+  /* ---------- dialogs ---------- */
+  var returnFocus = null;
+  function openDialog(d, focusEl) {
+    returnFocus = document.activeElement;
+    if (typeof d.showModal === 'function') d.showModal(); else d.setAttribute('open', '');
+    if (focusEl) focusEl.focus();
+  }
+  function closeDialog(d) {
+    if (d.open) { if (typeof d.close === 'function') d.close(); else d.removeAttribute('open'); }
+  }
+  ['reason-dialog', 'edit-dialog', 'merge-dialog'].forEach(function (id) {
+    var d = $(id);
+    if (!d) return;
+    d.addEventListener('close', function () {
+      var back = returnFocus;
+      returnFocus = null;
+      if (back && document.contains(back)) back.focus({ preventScroll: true });
+      else if (selectedId != null && cards.get(selectedId)) cards.get(selectedId).focus({ preventScroll: true });
+    });
+    d.querySelectorAll('[data-close]').forEach(function (b) {
+      b.addEventListener('click', function () { closeDialog(d); });
+    });
+  });
+
+  function busy(button, on) { if (button) { button.disabled = on; button.setAttribute('aria-busy', String(on)); } }
+
+  var reasonAction = null;
+  var reasonOptional = false;
+  function askReason(opts, action) {
+    reasonAction = action;
+    reasonOptional = !!opts.optional;
+    say($('reason-title'), opts.title);
+    say($('reason-quote'), opts.quote || '');
+    $('reason-quote').hidden = !opts.quote;
+    say($('reason-help'), opts.help || '');
+    say($('reason-ok'), opts.ok);
+    say($('reason-error'), '');
+    var input = $('reason-input');
+    input.value = opts.value || '';
+    input.removeAttribute('aria-invalid');
+    say($('reason-label-extra'), opts.optional ? S.optional : '');
+    openDialog($('reason-dialog'), input);
+  }
+  $('reason-dialog').querySelectorAll('[data-reason]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      var input = $('reason-input');
+      input.value = b.textContent;
+      input.focus();
+    });
+  });
+  $('reason-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var input = $('reason-input');
+    var reason = input.value.trim();
+    if (!reason && !reasonOptional) {
+      input.setAttribute('aria-invalid', 'true');
+      say($('reason-error'), S.reason_required);
+      input.focus();
+      return;
+    }
+    var ok = $('reason-ok');
+    busy(ok, true);
+    Promise.resolve(reasonAction(reason || undefined)).then(function (r) {
+      busy(ok, false);
+      if (r && !r.ok) { say($('reason-error'), r.message); return; }
+      closeDialog($('reason-dialog'));
+    });
+  });
+
+  var editId = null;
+  function openEdit(q) {
+    editId = q.id;
+    var input = $('edit-body');
+    input.value = q.body;
+    say($('edit-original'), q.original_body || q.body);
+    $('edit-reason').value = '';
+    say($('edit-error'), '');
+    input.removeAttribute('aria-invalid');
+    openDialog($('edit-dialog'), input);
+  }
+  $('edit-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var input = $('edit-body');
+    var text = input.value.trim();
+    if (!text) {
+      input.setAttribute('aria-invalid', 'true');
+      say($('edit-error'), S.err_empty);
+      input.focus();
+      return;
+    }
+    var q = questions.get(editId);
+    if (q && text === q.body) { closeDialog($('edit-dialog')); return; }
+    var ok = $('edit-ok');
+    busy(ok, true);
+    moderate(editId, 'edit', { body: text, reason: $('edit-reason').value.trim() || undefined }).then(function (r) {
+      busy(ok, false);
+      if (!r.ok) { say($('edit-error'), r.message); return; }
+      closeDialog($('edit-dialog'));
+    });
+  });
+
+  var mergeId = null;
+  function openMerge(q) {
+    mergeId = q.id;
+    say($('merge-quote'), q.body);
+    $('merge-filter').value = '';
+    $('merge-reason').value = S.reason_duplicate;
+    say($('merge-error'), '');
+    fillMergeTargets('');
+    openDialog($('merge-dialog'), $('merge-filter'));
+  }
+  function fillMergeTargets(text) {
+    var select = $('merge-target');
+    var needle = text.trim().toLowerCase();
+    while (select.firstChild) select.removeChild(select.firstChild);
+    var items = [];
+    questions.forEach(function (o) {
+      if (o.id === mergeId || (o.status !== 'visible' && o.status !== 'answered')) return;
+      if (needle && o.body.toLowerCase().indexOf(needle) < 0 && String(o.id) !== needle.replace('#', '')) return;
+      items.push(o);
+    });
+    items.sort(function (a, b) { return (b.votes - a.votes) || (a.id - b.id); });
+    items.forEach(function (o) {
+      var label = '#' + o.id + ' (' + plural('votes', o.votes) + ') — ' + o.body;
+      select.append(h('option', { value: String(o.id), text: label.length > 160 ? label.slice(0, 157) + '…' : label }));
+    });
+    // A merge cannot be undone: nothing is chosen for the moderator, unless the search
+    // leaves exactly one question.
+    select.selectedIndex = items.length === 1 ? 0 : -1;
+    say($('merge-count'), plural('merge_matches', items.length));
+  }
+  $('merge-filter').addEventListener('input', function (e) { fillMergeTargets(e.target.value); });
+  $('merge-filter').addEventListener('keydown', function (e) {
+    // A merge cannot be undone: Enter in the search box moves to the list, it never submits.
+    if (e.key === 'ArrowDown' || e.key === 'Enter') { e.preventDefault(); $('merge-target').focus(); }
+  });
+  $('merge-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var into = parseInt($('merge-target').value, 10);
+    if (!into) { say($('merge-error'), S.merge_choose); $('merge-target').focus(); return; }
+    var ok = $('merge-ok');
+    busy(ok, true);
+    var from = mergeId;
+    moderate(from, 'merge', { into: into, reason: $('merge-reason').value.trim() || undefined }).then(function (r) {
+      busy(ok, false);
+      if (!r.ok) { say($('merge-error'), r.message); return; }
+      closeDialog($('merge-dialog'));
+      selectQuestion(into, false, true);
+    });
+  });
+
+  /* ---------- selection and keyboard ---------- */
+  function selectQuestion(id, focus, reveal) {
+    var q = questions.get(id);
+    if (!q) return;
+    if (reveal && !matches(q, filter)) setFilter('all');
+    var prev = selectedId;
+    selectedId = id;
+    if (prev != null) invalidate(prev);
+    invalidate(id);
+    renderNow();
+    var li = cards.get(id);
+    if (li) {
+      if (focus !== false) li.focus({ preventScroll: true });
+      li.scrollIntoView({ block: 'nearest' });
+    }
+  }
+  function move(step) {
+    var shown = shownList();
+    if (!shown.length) return;
+    var i = shown.findIndex(function (q) { return q.id === selectedId; });
+    var next = i < 0 ? (step > 0 ? 0 : shown.length - 1) : Math.min(shown.length - 1, Math.max(0, i + step));
+    selectQuestion(shown[next].id, true);
+  }
+  function isTyping(el) {
+    if (!el) return false;
+    var tagName = el.tagName;
+    return tagName === 'INPUT' || tagName === 'TEXTAREA' || tagName === 'SELECT' || el.isContentEditable;
+  }
+  function toggleHelp(show) {
+    var panel = $('help');
+    var open = show == null ? panel.hidden : show;
+    panel.hidden = !open;
+    $('help-toggle').setAttribute('aria-expanded', String(open));
+    if (open) panel.scrollIntoView({ block: 'nearest' });
+  }
+  var KEYMAP = { h: 'highlight', a: 'answer', p: 'pin', x: 'hide', r: 'restore', v: 'approve', e: 'edit',
+    m: 'merge', c: 'comments' };
+  document.addEventListener('keydown', function (e) {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (isTyping(e.target) || document.querySelector('dialog[open]')) return;
+    var key = e.key;
+    if (key === '?') { e.preventDefault(); toggleHelp(); return; }
+    if (key === 'Escape' && !$('help').hidden) { toggleHelp(false); return; }
+    if (key === 'j' || key === 'k') { e.preventDefault(); move(key === 'j' ? 1 : -1); return; }
+    var act = KEYMAP[key.toLowerCase()];
+    if (!act || key !== key.toLowerCase()) return;
+    e.preventDefault();
+    if (selectedId == null || !questions.has(selectedId)) { announce(S.select_first); showListError(S.select_first); return; }
+    showListError('');
+    var q = questions.get(selectedId);
+    if (act === 'highlight' && q.highlighted) act = 'unhighlight';
+    if (act === 'pin' && q.pinned) act = 'unpin';
+    run(act, selectedId);
+  });
+
+  /* Clicks inside the list: actions, comment actions, selection. */
+  $('q-list').addEventListener('click', function (e) {
+    var li = e.target.closest('.mq');
+    if (!li) return;
+    var id = parseInt(li.dataset.id, 10);
+    var cbtn = e.target.closest('[data-cact]');
+    if (cbtn) {
+      var cid = parseInt(cbtn.dataset.cid, 10);
+      var cact = cbtn.dataset.cact;
+      var comment = (threads.get(id) || { comments: [] }).comments.find(function (c) { return c.id === cid; });
+      if (cact === 'hide' || cact === 'mute') {
+        askReason({ title: cact === 'hide' ? S.hide_comment_title : S.mute_title, quote: comment ? comment.body : '',
+          ok: cact === 'hide' ? S.confirm_hide_comment : S.act_mute, help: cact === 'hide' ? S.hide_help : S.mute_help },
+        function (reason) { return moderateComment(id, cid, cact, { reason: reason }); });
+      } else {
+        moderateComment(id, cid, cact);
+      }
+      return;
+    }
+    var btn = e.target.closest('[data-act]');
+    if (selectedId !== id) {
+      if (selectedId != null) invalidate(selectedId);
+      selectedId = id;
+      invalidate(id);
+      if (!btn) renderNow();
+    }
+    if (btn) {
+      var details = btn.closest('details');
+      if (details) details.open = false;
+      run(btn.dataset.act, id);
+    }
+  });
+
+  /* Disclosure menus (exports, "More") close on a click elsewhere or Escape. */
+  function closeMenus(except) {
+    document.querySelectorAll('details.menu[open], details.more[open]').forEach(function (d) {
+      if (d !== except) d.open = false;
+    });
+  }
+  document.addEventListener('click', function (e) {
+    closeMenus(e.target.closest ? e.target.closest('details.menu, details.more') : null);
+  });
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Escape') return;
+    var open = document.querySelector('details.menu[open], details.more[open]');
+    if (open) { open.open = false; var sum = open.querySelector('summary'); if (sum) sum.focus(); }
+  });
+
+  /* ---------- filters and sort ---------- */
+  function setFilter(f) {
+    filter = f;
+    selIndex = -1;
+    document.querySelectorAll('[data-filter]').forEach(function (b) {
+      b.setAttribute('aria-pressed', String(b.dataset.filter === f));
+    });
+    renderNow();
+  }
+  document.querySelectorAll('[data-filter]').forEach(function (b) {
+    b.addEventListener('click', function () { setFilter(b.dataset.filter); });
+  });
+  document.querySelectorAll('[data-sort]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      sort = b.dataset.sort;
+      document.querySelectorAll('[data-sort]').forEach(function (o) {
+        o.setAttribute('aria-pressed', String(o === b));
+      });
+      renderNow();
+    });
+  });
+  $('help-toggle').addEventListener('click', function () { toggleHelp(); });
+  $('help-close').addEventListener('click', function () { toggleHelp(false); $('help-toggle').focus(); });
+
+  /* ---------- "on the board now" panel ---------- */
+  $('now-answer').addEventListener('click', function () {
+    var id = parseInt($('now-box').dataset.id, 10);
+    if (id) moderate(id, 'answer').then(function (r) { if (!r.ok) say($('now-error'), r.message); else say($('now-error'), ''); });
+  });
+  $('now-clear').addEventListener('click', function () {
+    var id = parseInt($('now-box').dataset.id, 10);
+    if (id) moderate(id, 'unhighlight').then(function (r) { if (!r.ok) say($('now-error'), r.message); else say($('now-error'), ''); });
+  });
+  $('now-select').addEventListener('click', function () {
+    var id = parseInt($('now-box').dataset.id, 10);
+    if (id) selectQuestion(id, true, true);
+  });
+
+  /* ---------- event controls ---------- */
+  function renderEvent() {
+    say($('event-title'), EVENT.title);
+    var status = EVENT.status;
+    var badge = $('status-badge');
+    badge.dataset.status = status;
+    say(badge, S['event_' + status] || status);
+    var toggle = $('status-toggle');
+    toggle.dataset.to = status === 'live' ? 'closed' : 'live';
+    say(toggle, status === 'live' ? S.close_event : (status === 'draft' ? S.go_live : S.reopen_event));
+    toggle.classList.toggle('btn-danger', status === 'live');
+    document.querySelectorAll('[data-mode]').forEach(function (b) {
+      b.setAttribute('aria-pressed', String(b.dataset.mode === EVENT.moderation));
+    });
+    say($('mode-hint'), EVENT.moderation === 'pre' ? S.mode_pre_hint : S.mode_post_hint);
+    $('closed-banner').hidden = status !== 'closed';
+  }
+  function patchEvent(data) {
+    say($('event-error'), '');
+    return api('PATCH', API + '/events/' + encodeURIComponent(CODE), data).then(function (r) {
+      if (!r.ok) { say($('event-error'), r.message); return r; }
+      Object.assign(EVENT, r.data);
+      renderEvent();
+      refreshLogSoon(200);
+      return r;
+    });
+  }
+  $('status-toggle').addEventListener('click', function () {
+    var to = this.dataset.to;
+    if (to === 'closed') {
+      askReason({ title: S.close_title, help: S.close_help, ok: S.close_event, optional: true }, function (reason) {
+        return patchEvent({ status: 'closed', reason: reason });
+      });
+    } else {
+      patchEvent({ status: 'live' }).then(function (r) { if (r.ok) announce(S.done_reopen); });
+    }
+  });
+  document.querySelectorAll('[data-mode]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      if (b.dataset.mode === EVENT.moderation) return;
+      patchEvent({ moderation: b.dataset.mode }).then(function (r) {
+        if (r.ok) announce(EVENT.moderation === 'pre' ? S.mode_pre_hint : S.mode_post_hint);
+      });
+    });
+  });
+
+  /* ---------- moderation log ---------- */
+  var LOG_LABEL = {
+    approve: 'log_approve', hide: 'log_hide', restore: 'log_restore', answer: 'log_answer',
+    highlight: 'log_highlight', unhighlight: 'log_unhighlight', pin: 'log_pin', unpin: 'log_unpin',
+    edit: 'log_edit', merge: 'log_merge', mute: 'log_mute', unmute: 'log_unmute',
+    hide_comment: 'log_hide_comment', restore_comment: 'log_restore_comment', delete: 'log_delete',
+    delete_comment: 'log_delete_comment', 'status:live': 'log_status_live', 'status:closed': 'log_status_closed',
+    'status:draft': 'log_status_draft', 'moderation:pre': 'log_moderation_pre',
+    'moderation:post': 'log_moderation_post', update_event: 'log_update_event',
+    create_event: 'log_create_event', load_seed: 'log_load_seed'
+  };
+  var PUBLIC_ACTIONS = ['hide', 'restore', 'hide_comment', 'restore_comment', 'merge', 'edit', 'mute', 'unmute',
+    'delete', 'delete_comment', 'status:closed', 'status:live'];
+  var logTimer = null;
+  var logDue = 0;
+  var LOG_SHOWN = 40;
+  /* Coalesce refreshes; a busy room never postpones one that is already due. */
+  function refreshLogSoon(delay) {
+    var due = Date.now() + (delay == null ? 1200 : delay);
+    if (logTimer && logDue <= due) return;
+    window.clearTimeout(logTimer);
+    logDue = due;
+    logTimer = window.setTimeout(function () { logTimer = null; refreshLog(); }, due - Date.now());
+  }
+  function refreshLog() {
+    api('GET', API + '/events/' + encodeURIComponent(CODE) + '/moderation-log').then(function (r) {
+      if (!r.ok) { say($('log-error'), r.message); return; }
+      say($('log-error'), '');
+      renderLog(r.data.entries || []);
+    });
+  }
+  function renderLog(entries) {
+    var ol = $('log-list');
+    while (ol.firstChild) ol.removeChild(ol.firstChild);
+    $('log-empty').hidden = entries.length > 0;
+    var all = $('log-all').getAttribute('aria-expanded') === 'true';
+    entries.slice(0, all ? entries.length : LOG_SHOWN).forEach(function (e) {
+      var target = null;
+      if (e.question_id) {
+        target = questions.has(e.question_id)
+          ? h('button', { type: 'button', class: 'link-btn log-target', 'data-goto': String(e.question_id),
+            'aria-label': fmt(S.show_question, { id: e.question_id }), text: '#' + e.question_id })
+          : h('span', { class: 'log-target', text: '#' + e.question_id });
+      }
+      var isPublic = PUBLIC_ACTIONS.indexOf(e.action) >= 0;
+      ol.append(h('li', { class: 'log-entry' }, [
+        h('p', { class: 'log-line' }, [
+          h('time', { datetime: e.at, title: fullTime(e.at), text: clock(e.at) }), ' ',
+          h('strong', { text: S[LOG_LABEL[e.action]] || e.action }), ' ',
+          target,
+          e.comment_id ? h('span', { class: 'muted', text: ' ' + fmt(S.log_comment_ref, { id: e.comment_id }) }) : null,
+          ' ',
+          isPublic ? h('span', { class: 'tag tag-public', text: S.log_public }) : null
+        ]),
+        e.reason ? h('p', { class: 'log-reason' }, [h('span', { class: 'sr-only', text: S.reason_label + ' ' }), h('q', { text: e.reason })]) : null,
+        h('p', { class: 'log-by muted', text: e.by ? fmt(S.log_by, { who: e.by }) : S.log_by_system })
+      ]));
+    });
+    $('log-all').hidden = entries.length <= LOG_SHOWN;
+  }
+  $('log-list').addEventListener('click', function (e) {
+    var b = e.target.closest('[data-goto]');
+    if (b) selectQuestion(parseInt(b.dataset.goto, 10), true, true);
+  });
+  $('log-refresh').addEventListener('click', refreshLog);
+  $('log-all').addEventListener('click', function () {
+    var b = $('log-all');
+    var open = b.getAttribute('aria-expanded') !== 'true';
+    b.setAttribute('aria-expanded', String(open));
+    say(b, open ? S.log_fewer : S.log_all);
+    refreshLog();
+  });
+
+  /* ---------- organiser settings ---------- */
+  var settings = $('settings-form');
+  var initial = {};
+  function lines(text) {
+    return text.split('\n').map(function (s) { return s.trim(); }).filter(Boolean);
+  }
+  function fillSettings() {
+    if (!settings) return;
+    var f = settings.elements;
+    f.title.value = EVENT.title || '';
+    f.description.value = EVENT.description || '';
+    f.licence.value = EVENT.licence || '';
+    f.topics.value = (EVENT.topics || []).map(function (t) { return t.name; }).join('\n');
+    if (EVENT.policy != null) f.policy.value = EVENT.policy;
+    if (EVENT.retention_days != null) f.retention_days.value = EVENT.retention_days;
+    if (EVENT.moderators != null) f.moderators.value = EVENT.moderators.join('\n');
+    ['title', 'description', 'licence', 'topics', 'policy', 'retention_days', 'moderators'].forEach(function (k) {
+      initial[k] = f[k].value;
+    });
+  }
+  if (settings) {
+    fillSettings();
+    if (EVENT.policy == null) {
+      // The public side of moderation carries the policy text.
+      api('GET', API + '/events/' + encodeURIComponent(CODE) + '/moderation').then(function (r) {
+        if (r.ok && settings.elements.policy.value === initial.policy) {
+          settings.elements.policy.value = r.data.policy || '';
+          initial.policy = settings.elements.policy.value;
+        }
+      });
+    }
+    settings.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var f = settings.elements;
+      var data = {};
+      say($('settings-error'), '');
+      say($('settings-status'), '');
+      Array.prototype.forEach.call(settings.querySelectorAll('[aria-invalid]'), function (el) { el.removeAttribute('aria-invalid'); });
+      ['title', 'description', 'policy', 'licence'].forEach(function (k) {
+        if (f[k].value !== initial[k]) data[k] = f[k].value.trim();
+      });
+      if (!f.title.value.trim()) { f.title.setAttribute('aria-invalid', 'true'); say($('settings-error'), S.err_title_required); f.title.focus(); return; }
+      if (f.retention_days.value !== initial.retention_days && f.retention_days.value.trim() !== '') {
+        var days = Number(f.retention_days.value);
+        if (!Number.isInteger(days) || days < 1 || days > 3650) {
+          f.retention_days.setAttribute('aria-invalid', 'true');
+          say($('settings-error'), S.err_invalid_retention);
+          f.retention_days.focus();
+          return;
+        }
+        data.retention_days = days;
+      }
+      if (f.topics.value !== initial.topics) {
+        data.topics = lines(f.topics.value).map(function (name) {
+          var known = (EVENT.topics || []).find(function (t) { return t.name === name; });
+          return known ? { slug: known.slug, name: name } : name;
+        });
+      }
+      // Without the current list, an empty box means "keep"; a filled one replaces it.
+      if (f.moderators.value !== initial.moderators && (EVENT.moderators != null || f.moderators.value.trim())) {
+        data.moderators = lines(f.moderators.value.replace(/[,;]/g, '\n')).map(function (s) { return s.toLowerCase(); });
+      }
+      if (!Object.keys(data).length) { say($('settings-status'), S.settings_unchanged); return; }
+      var ok = $('settings-save');
+      busy(ok, true);
+      patchEvent(data).then(function (r) {
+        busy(ok, false);
+        if (!r.ok) {
+          say($('settings-error'), r.message);
+          var field = { invalid_retention: 'retention_days', unknown_user: 'moderators', invalid_slug: 'topics',
+            duplicate_topic: 'topics' }[r.error.code];
+          if (field) { f[field].setAttribute('aria-invalid', 'true'); f[field].focus(); }
+          return;
+        }
+        if ('policy' in data) EVENT.policy = data.policy;
+        if ('retention_days' in data) EVENT.retention_days = data.retention_days;
+        if ('moderators' in data) EVENT.moderators = data.moderators;
+        fillSettings();
+        render();
+        say($('settings-status'), S.settings_saved);
+      });
+    });
+  }
+
+  /* ---------- live ---------- */
+  function setConn(state) {
+    var el = $('conn');
+    el.dataset.state = state;
+    say(el, S['conn_' + state] || state);
+  }
+  function rebuild(list) {
+    questions.clear();
+    (list || []).forEach(function (q) { questions.set(q.id, q); });
+    cards.forEach(function (_li, id) { if (!questions.has(id)) { cards.delete(id); } else invalidate(id); });
+    threads.forEach(function (t, id) { if (t.open) loadThread(id); });
+    renderNow();
+  }
+  function join() {
+    socket.timeout(10000).emit('join', { event: CODE, staff: true }, function (err, ack) {
+      if (err || !ack) { setConn('reconnecting'); window.setTimeout(function () { if (socket.connected) join(); }, 3000); return; }
+      if (!ack.ok) {
+        setConn('offline');
+        showListError(errorText(ack.error));
+        if (ack.error && ack.error.code === 'login_required') $('relogin').hidden = false;
+        return;
+      }
+      setConn('connected');
+      showListError('');
+      if (ack.event) { Object.assign(EVENT, ack.event); renderEvent(); }
+      rebuild(ack.questions);
+      say($('online'), plural('online', ack.online || 0));
+      refreshLog();
+    });
+  }
+  function connect() {
+    if (typeof window.io !== 'function') { setConn('offline'); return; }
+    socket = window.io();
+    socket.on('connect', join);
+    socket.on('disconnect', function () { setConn('reconnecting'); });
+    socket.on('connect_error', function () { setConn('reconnecting'); });
+    socket.on('question', function (q) { upsert(q); refreshLogSoon(); });
+    socket.on('question_removed', function (m) {
+      if (!m || m.id == null) return;
+      questions.delete(m.id);
+      var li = cards.get(m.id);
+      if (li && li.parentNode) li.parentNode.removeChild(li);
+      cards.delete(m.id);
+      if (selectedId === m.id) selectedId = null;
+      render();
+      refreshLogSoon();
+    });
+    socket.on('votes', function (counts) {
+      Object.keys(counts || {}).forEach(function (k) {
+        var q = questions.get(Number(k));
+        if (q) { questions.set(q.id, Object.assign({}, q, { votes: counts[k] })); }
+      });
+      render();
+    });
+    socket.on('comment', function (c) { if (c && c.question_id != null) reloadThreadSoon(c.question_id); });
+    socket.on('comment_removed', function (c) { if (c && c.question_id != null) reloadThreadSoon(c.question_id); });
+    socket.on('presence', function (m) { say($('online'), plural('online', (m && m.online) || 0)); });
+    socket.on('event', function (ev) { if (ev) { Object.assign(EVENT, ev); renderEvent(); refreshLogSoon(); } });
+  }
+
+  /* ---------- start ---------- */
+  document.documentElement.classList.add('js');
+  document.querySelectorAll('#console-js, .ctl-js').forEach(function (el) { el.hidden = false; });
+  var noJs = $('q-list-static');
+  if (noJs) noJs.parentNode.removeChild(noJs);
+  renderEvent();
+  rebuild(DATA.questions);
+  refreshLog();
+  connect();
+})();

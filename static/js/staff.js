@@ -1,0 +1,166 @@
+/* Staff home: the events list, and for organisers "Create event" and "Load a seed file".
+ * Plain ES2019. Strings come from #strings; user text is set with textContent only. */
+(function () {
+  'use strict';
+  var $ = function (id) { return document.getElementById(id); };
+  var dataEl = $('page-data');
+  if (!dataEl) return;
+  var DATA = JSON.parse(dataEl.textContent);
+  var S = JSON.parse(($('strings') || {}).textContent || '{}');
+  var events = (DATA.events || []).slice();
+
+  function h(tag, props, kids) {
+    var el = document.createElement(tag);
+    Object.keys(props || {}).forEach(function (k) {
+      var v = props[k];
+      if (v == null || v === false) return;
+      if (k === 'class') el.className = v;
+      else if (k === 'text') el.textContent = v;
+      else el.setAttribute(k, v === true ? '' : v);
+    });
+    (kids || []).forEach(function (c) { if (c) el.append(c); });
+    return el;
+  }
+  function say(el, msg) { if (el) el.textContent = msg || ''; }
+  function fmt(s, vars) {
+    return String(s || '').replace(/%\((\w+)\)s/g, function (m, k) { return vars && vars[k] != null ? String(vars[k]) : m; });
+  }
+  function csrf() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.content : ''; }
+  function errorText(err) {
+    if (!err) return S.err_generic;
+    if (err.code === 'invalid_seed') return S.err_invalid_seed + ' ' + err.message;
+    if (err.code === 'empty' && /title/.test(err.message || '')) return S.err_title_required;
+    return S['err_' + err.code] || err.message || S.err_generic;
+  }
+  function post(url, body) {
+    return fetch(url, {
+      method: 'POST', credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRFToken': csrf() },
+      body: JSON.stringify(body)
+    }).then(function (res) {
+      return res.json().catch(function () { return null; }).then(function (data) {
+        if (res.ok) return { ok: true, data: data };
+        var err = (data && data.error) || { code: 'http_' + res.status, message: '' };
+        if (res.status === 401) err = { code: 'login_required', message: err.message };
+        return { ok: false, error: err, message: errorText(err) };
+      });
+    }, function () { return { ok: false, error: { code: 'network' }, message: S.err_network }; });
+  }
+  function busy(b, on) { b.disabled = on; b.setAttribute('aria-busy', String(on)); }
+
+  /* ---------- the list ---------- */
+  function eventItem(e, fresh) {
+    return h('li', { class: 'card staff-event' + (fresh ? ' is-new' : ''), id: 'ev-' + e.code }, [
+      h('h3', { text: e.title }),
+      h('p', { class: 'mq-meta' }, [
+        h('span', {}, [S.code + ' ', h('span', { class: 'code', text: e.code })]),
+        e.date ? h('span', {}, [h('time', { datetime: e.date, text: e.date })]) : null,
+        e.place ? h('span', { text: e.place }) : null
+      ]),
+      h('p', { class: 'badges' }, [
+        h('span', { class: 'badge', 'data-status': e.status, text: S['status_' + e.status] || e.status }),
+        h('span', { class: 'tag', text: S['mode_' + e.moderation] || e.moderation })
+      ]),
+      h('p', { class: 'links' }, [
+        h('a', { href: '/e/' + e.code + '/moderate', text: S.console }),
+        h('a', { href: '/e/' + e.code + '/board', target: '_blank', rel: 'noopener' }, [
+          S.board + ' ', h('span', { 'aria-hidden': 'true', text: '↗' }), h('span', { class: 'sr-only', text: ' ' + S.new_window })
+        ]),
+        h('a', { href: '/e/' + e.code, text: S.participant })
+      ])
+    ]);
+  }
+  function upsertEvent(e) {
+    events = events.filter(function (o) { return o.code !== e.code; });
+    events.unshift(e);
+    var list = $('event-list');
+    var old = $('ev-' + e.code);
+    if (old) old.parentNode.removeChild(old);
+    list.querySelectorAll('.is-new').forEach(function (el) { el.classList.remove('is-new'); });
+    list.insertBefore(eventItem(e, true), list.firstChild);
+    $('no-events').hidden = true;
+  }
+  function consoleLink(e) {
+    return h('a', { href: '/e/' + e.code + '/moderate', text: S.open_console });
+  }
+
+  /* ---------- create ---------- */
+  var create = $('create-form');
+  if (create) {
+    create.hidden = false;
+    var f = create.elements;
+    f.code.addEventListener('input', function () {
+      var v = f.code.value.toLowerCase().replace(/\s+/g, '-');
+      if (v !== f.code.value) f.code.value = v;
+    });
+    create.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var errEl = $('create-error');
+      say(errEl, '');
+      say($('create-status'), '');
+      create.querySelectorAll('[aria-invalid]').forEach(function (el) { el.removeAttribute('aria-invalid'); });
+      function fail(field, msg) {
+        say(errEl, msg);
+        if (field) { field.setAttribute('aria-invalid', 'true'); field.focus(); }
+      }
+      var title = f.title.value.trim();
+      var code = f.code.value.trim().toLowerCase();
+      if (!title) return fail(f.title, S.err_title_required);
+      if (!/^[a-z0-9][a-z0-9-]{1,31}$/.test(code)) return fail(f.code, S.err_invalid_code);
+      if (events.some(function (e) { return e.code === code; })) return fail(f.code, S.err_code_taken);
+      var body = { code: code, title: title, moderation: f.moderation.value, status: f.status.value };
+      if (f.date.value) body.date = f.date.value;
+      if (f.place.value.trim()) body.place = f.place.value.trim();
+      var topics = f.topics.value.split('\n').map(function (s) { return s.trim(); }).filter(Boolean);
+      if (topics.length) body.topics = topics;
+      var button = $('create-submit');
+      busy(button, true);
+      post('/api/v1/events', body).then(function (r) {
+        busy(button, false);
+        if (!r.ok) {
+          var field = { code_taken: f.code, invalid_code: f.code, invalid_date: f.date, duplicate_topic: f.topics,
+            invalid_slug: f.topics }[r.error.code] || (r.error.code === 'empty' ? f.title : null);
+          return fail(field, r.message);
+        }
+        upsertEvent(r.data);
+        var status = $('create-status');
+        say(status, fmt(S.created, { title: r.data.title }) + ' ');
+        status.append(consoleLink(r.data));
+        create.reset();
+      });
+    });
+  }
+
+  /* ---------- seed ---------- */
+  var seed = $('seed-form');
+  if (seed) {
+    seed.hidden = false;
+    seed.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var errEl = $('seed-error');
+      var input = $('seed-file');
+      say(errEl, '');
+      say($('seed-status'), '');
+      input.removeAttribute('aria-invalid');
+      function fail(msg) { say(errEl, msg); input.setAttribute('aria-invalid', 'true'); input.focus(); }
+      var file = input.files && input.files[0];
+      if (!file) return fail(S.err_no_file);
+      if (file.size > 1000000) return fail(S.err_file_too_big);
+      var button = $('seed-submit');
+      busy(button, true);
+      file.text().then(function (text) {
+        return post('/api/v1/events/seed', { toml: text });
+      }, function () {
+        return { ok: false, error: { code: 'file_unreadable' }, message: S.err_file_unreadable };
+      }).then(function (r) {
+        busy(button, false);
+        if (!r.ok) return fail(r.message);
+        upsertEvent(r.data.event);
+        var status = $('seed-status');
+        say(status, fmt(S.seeded, { title: r.data.event.title, added: r.data.added }) + ' ');
+        status.append(consoleLink(r.data.event));
+        seed.reset();
+      });
+    });
+  }
+})();
