@@ -74,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SOCKETIO_MAX_PACKET=16 * 1024,
         ALLOWED_ORIGINS=None,
         VOTE_TICK=0.1,
+        CACHE_TTL=1.0,
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
@@ -116,6 +117,12 @@ def _select_locale() -> str:
     return "pt_BR" if best.startswith("pt") else best
 
 
+def _own_origins(app: Flask) -> list[str]:
+    """The app's own origins when a list of extra ones is configured (SERVER_NAME)."""
+    name = app.config.get("SERVER_NAME")
+    return [f"https://{name}", f"http://{name}"] if name else []
+
+
 def _init_extensions(app: Flask) -> None:
     from . import database  # noqa: F401  (engine listeners)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
@@ -130,6 +137,10 @@ def _init_extensions(app: Flask) -> None:
     origins = app.config["ALLOWED_ORIGINS"]
     if isinstance(origins, str):
         origins = [o.strip() for o in origins.split(",") if o.strip()]
+    app.config["ALLOWED_ORIGINS_LIST"] = list(origins or [])
+    if origins:
+        # Listing other origins must not lock out the app's own pages.
+        origins = [*origins, *_own_origins(app)]
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],

@@ -44,12 +44,19 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+        immediate = _immediate.get()
+        # Only the operation's own transaction takes the write lock up front; reads
+        # after its commit (refreshing what it returns) are ordinary deferred reads.
+        _immediate.set(False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _is_locked(exc: OperationalError) -> bool:
     text = str(exc.orig).lower()
-    return "database is locked" in text or "deadlock detected" in text or "could not serialize" in text
+    return any(
+        sign in text
+        for sign in ("database is locked", "deadlock detected", "could not serialize")
+    )
 
 
 def write(fn: Callable[P, R]) -> Callable[P, R]:
@@ -57,13 +64,17 @@ def write(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        token = _immediate.set(True)
+        token = _immediate.set(False)
         try:
             for attempt in range(5):
                 # End any read transaction the caller opened, so ours begins IMMEDIATE.
                 db.session.rollback()
+                _immediate.set(True)
                 try:
-                    return fn(*args, **kwargs)
+                    result = fn(*args, **kwargs)
+                    # Whatever fn read after its commit: end it before anything can yield.
+                    db.session.commit()
+                    return result
                 except OperationalError as exc:
                     db.session.rollback()
                     if not _is_locked(exc) or attempt == 4:

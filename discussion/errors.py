@@ -1,4 +1,4 @@
-"""Domain errors: a code and a message, raised once and turned into 4xx JSON or an ``ok: false`` ack."""
+"""Domain errors: a code and a message, raised once, answered as 4xx JSON or ``ok: false``."""
 
 from __future__ import annotations
 

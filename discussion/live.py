@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask
 
+from . import cache
 from .extensions import socketio
 
 PUBLIC_STATUSES = ("visible", "answered")
@@ -50,6 +51,8 @@ class Coalescer:
     def configure(self, app: Flask) -> None:
         """Take the tick from the app's config and start from a clean slate."""
         self.tick = float(app.config["VOTE_TICK"])
+        cache.clear()
+        cache.TTL = float(app.config["CACHE_TTL"])
         with self._lock:
             self._votes.clear()
             self._presence.clear()
@@ -94,6 +97,7 @@ class Coalescer:
     # -- votes
 
     def votes(self, event_id: int, counts: dict[int, int]) -> None:
+        cache.bump(event_id)
         if self.tick <= 0:
             self._emit_votes(event_id, counts)
             return
@@ -145,6 +149,7 @@ def publish_question(
 
     Staff consoles sit in the staff room only, so they get the staff shape once.
     """
+    cache.bump(event_id)
     if public["status"] in PUBLIC_STATUSES:
         socketio.emit("question", public, to=event_room(event_id))
     else:
@@ -157,6 +162,7 @@ def publish_question(
 
 def publish_removed(event_id: int, question_id: int) -> None:
     """A question was deleted or merged away."""
+    cache.bump(event_id)
     socketio.emit(
         "question_removed", {"id": question_id}, to=[event_room(event_id), staff_room(event_id)]
     )
@@ -164,12 +170,14 @@ def publish_removed(event_id: int, question_id: int) -> None:
 
 def publish_comment(event_id: int, comment: dict[str, Any], *, public: bool = True) -> None:
     """A comment was added (or restored); hidden ones go to staff only."""
+    cache.bump(event_id)
     rooms = [event_room(event_id), staff_room(event_id)] if public else staff_room(event_id)
     socketio.emit("comment", comment, to=rooms)
 
 
 def publish_comment_removed(event_id: int, comment_id: int, question_id: int) -> None:
     """A comment was deleted or hidden."""
+    cache.bump(event_id)
     socketio.emit(
         "comment_removed",
         {"id": comment_id, "question_id": question_id},
@@ -179,6 +187,8 @@ def publish_comment_removed(event_id: int, comment_id: int, question_id: int) ->
 
 def publish_event(event: Any) -> None:
     """The event changed (status, moderation mode, title, topics)."""
+    cache.bump(event.id)
+    cache.bump_events()
     from .queries import event_dict
 
     socketio.emit("event", event_dict(event), to=[event_room(event.id), staff_room(event.id)])

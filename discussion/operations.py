@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from . import live
+from . import cache, live
 from .database import write
 from .errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
 from .extensions import db, limiter
@@ -103,15 +103,33 @@ def _participant(event: Event, actor: Actor) -> Participant:
     return participant
 
 
-def _rate_limit(kind: str, participant: Participant) -> None:
-    """Per-participant posting limits (never per IP: a venue's phones share one)."""
+def _rate_limit(kind: str, event_id: int, actor: Actor) -> None:
+    """Per-participant posting limits (never per IP: a venue's phones share one).
+
+    Called before the write transaction opens: the limiter's storage may switch
+    greenlets, which must never happen while SQLite's write lock is held.
+    """
     if not limiter.enabled:
         return
+    who = participant_key(actor.token, event_id) if actor.token else "anonymous"
     item = parse_limit(current_app.config[f"RATELIMIT_{kind.upper()}"])
-    if not limiter.limiter.hit(item, "op", kind, str(participant.event_id), participant.key or ""):
+    if not limiter.limiter.hit(item, "op", kind, str(event_id), who):
         raise RateLimited(
             "rate_limited", "You are posting very fast. Please wait a moment and try again."
         )
+
+
+def _stored(model: type[Question] | type[Comment], event_id: int, actor: Actor,
+            client_id: str | None) -> Any:
+    """A post this participant already made with this client_id (a retry), if any."""
+    if client_id is None:
+        return None
+    participant = find_participant(event_id, actor.token)
+    if participant is None:
+        return None
+    return db.session.scalar(
+        select(model).where(model.participant_id == participant.id, model.client_id == client_id)
+    )
 
 
 def _topic_id(event: Event, slug: str | None) -> int | None:
@@ -171,7 +189,6 @@ def _publish_question(event: Event, q: Question) -> None:
 # Participants
 
 
-@write
 def ask(
     actor: Actor,
     event: Event,
@@ -186,6 +203,26 @@ def ask(
 
     Returns the question as its author sees it, and whether it was created now.
     """
+    existing = _stored(Question, event.id, actor, client_id)
+    if existing is not None:
+        voted = db.session.get(Vote, (existing.id, existing.participant_id)) is not None
+        return question_dict(existing, topic_slugs(event), mine=True, voted=voted), False
+    _rate_limit("questions", event.id, actor)
+    return _ask(actor, event, body=body, topic=topic, author=author, quote=quote,
+                client_id=client_id)
+
+
+@write
+def _ask(
+    actor: Actor,
+    event: Event,
+    *,
+    body: str,
+    topic: str | None = None,
+    author: str | None = None,
+    quote: Quote = Quote.ANONYMOUS,
+    client_id: str | None = None,
+) -> tuple[dict[str, Any], bool]:
     participant = _participant(event, actor)
     slugs = topic_slugs(event)
     if client_id is not None:
@@ -203,7 +240,6 @@ def ask(
     if quote == Quote.NAMED and not author:
         raise ValidationError("name_required", "Give a name to be quoted with it.")
     topic_id = _topic_id(event, topic)
-    _rate_limit("questions", participant)
     pending = event.moderation == Moderation.PRE and not can_moderate(actor.user, event)
     question = Question(
         event_id=event.id,
@@ -231,11 +267,21 @@ def ask(
     return question_dict(question, slugs, mine=True), True
 
 
-@write
 def vote(
     actor: Actor, question_id: int, up: bool, *, event_id: int | None = None
 ) -> dict[str, Any]:
     """Upvote (``up``) or take back a vote; repeating either changes nothing."""
+    _question, event, _ = get_question(question_id, actor)
+    if event_id is not None and event.id != event_id:
+        raise NotFound("question_not_found", "There is no such question in this event.")
+    _rate_limit("votes", event.id, actor)
+    return _vote(actor, question_id, up, event_id=event_id)
+
+
+@write
+def _vote(
+    actor: Actor, question_id: int, up: bool, *, event_id: int | None = None
+) -> dict[str, Any]:
     question, event, _ = get_question(question_id, actor)
     if event_id is not None and event.id != event_id:
         raise NotFound("question_not_found", "There is no such question in this event.")
@@ -260,7 +306,6 @@ def vote(
         ).rowcount
         delta = -1
     if changed:
-        _rate_limit("votes", participant)
         votes = db.session.execute(
             update(Question)
             .where(Question.id == question.id)
@@ -275,7 +320,6 @@ def vote(
     return {"id": question.id, "votes": votes, "voted": up}
 
 
-@write
 def comment(
     actor: Actor,
     question_id: int,
@@ -287,6 +331,28 @@ def comment(
     event_id: int | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Comment on a question; a retry with the same ``client_id`` returns the stored one."""
+    _question, event, _ = get_question(question_id, actor)
+    if event_id is not None and event.id != event_id:
+        raise NotFound("question_not_found", "There is no such question in this event.")
+    existing = _stored(Comment, event.id, actor, client_id)
+    if existing is not None:
+        return comment_dict(existing, mine=True), False
+    _rate_limit("comments", event.id, actor)
+    return _comment(actor, question_id, body=body, author=author, quote=quote,
+                    client_id=client_id, event_id=event_id)
+
+
+@write
+def _comment(
+    actor: Actor,
+    question_id: int,
+    *,
+    body: str,
+    author: str | None = None,
+    quote: Quote = Quote.ANONYMOUS,
+    client_id: str | None = None,
+    event_id: int | None = None,
+) -> tuple[dict[str, Any], bool]:
     question, event, _ = get_question(question_id, actor)
     if event_id is not None and event.id != event_id:
         raise NotFound("question_not_found", "There is no such question in this event.")
@@ -306,7 +372,6 @@ def comment(
         raise Forbidden("muted", "A moderator has paused your posting in this event.")
     if quote == Quote.NAMED and not author:
         raise ValidationError("name_required", "Give a name to be quoted with it.")
-    _rate_limit("comments", participant)
     new = Comment(
         question_id=question.id,
         participant_id=participant.id,
@@ -717,6 +782,7 @@ def _create_event(user: User | None, data: dict[str, Any]) -> Event:
     if user is not None:
         _log(event, user, "create_event")
     db.session.commit()
+    cache.bump_events()  # a code looked up before it existed is cached as missing
     return event
 
 
@@ -771,7 +837,9 @@ def update_event(actor: Actor, event: Event, data: dict[str, Any]) -> Event:
     user = require_moderator(actor, event)
     organiser_only = [f for f in EVENT_FIELDS_ORGANISER if f in data]
     if organiser_only and user.role != Role.ORGANISER:
-        raise Forbidden("forbidden", "Only organisers can change " + ", ".join(organiser_only) + ".")
+        raise Forbidden(
+            "forbidden", "Only organisers can change " + ", ".join(organiser_only) + "."
+        )
     before = {"status": event.status, "moderation": event.moderation}
     _apply_event_fields(event, data)
     for field in ("status", "moderation"):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
+from . import cache
 from .errors import NotFound
 from .extensions import db
 from .identity import Actor, participant_key
@@ -47,6 +49,39 @@ def find_event(code: str, actor: Actor | None = None) -> Event:
     if event is None or (
         event.status == EventStatus.DRAFT and (actor is None or not actor.is_staff)
     ):
+        raise NotFound("event_not_found", "There is no event with this code.")
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class EventRef:
+    """What a joining phone needs of an event before anything else: cached, no ORM."""
+
+    id: int
+    code: str
+    status: str
+
+
+def event_ref(code: str, actor: Actor | None = None) -> EventRef:
+    """Like :func:`find_event`, from a short-lived cache: the hot path of joining."""
+    code = code.strip().lower()
+
+    def load() -> EventRef | None:
+        row = db.session.execute(
+            select(Event.id, Event.code, Event.status).where(Event.code == code)
+        ).first()
+        return None if row is None else EventRef(row.id, row.code, row.status)
+
+    ref = cache.by_code(code, load)
+    if ref is None or (ref.status == EventStatus.DRAFT and (actor is None or not actor.is_staff)):
+        raise NotFound("event_not_found", "There is no event with this code.")
+    return ref
+
+
+def load_event(ref: EventRef) -> Event:
+    """The ORM event behind a reference."""
+    event = db.session.get(Event, ref.id)
+    if event is None:  # deleted since it was cached
         raise NotFound("event_not_found", "There is no event with this code.")
     return event
 

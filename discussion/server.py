@@ -1,28 +1,65 @@
 """Serve the room with gevent: thousands of websockets in one process.
 
 ``python -m discussion.server`` (what ``make run`` calls); HOST and PORT override
-127.0.0.1:5000.
+127.0.0.1:5000. gevent's WSGI server with gevent-websocket, as Flask-SocketIO's
+maintainers advise; no access log, so no address is written anywhere.
 """
 
 from gevent import monkey
 
 monkey.patch_all()
 
+import contextlib  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 
+from gevent import pywsgi  # noqa: E402
+from geventwebsocket.handler import WebSocketHandler  # noqa: E402
+
 from . import create_app  # noqa: E402
-from .extensions import socketio  # noqa: E402
+
+
+class QuietHandler(WebSocketHandler):
+    """gevent-websocket's handler without its access log (it writes client addresses),
+    refusing websockets from foreign origins before the upgrade.
+
+    gevent-websocket completes the handshake before the application runs, so
+    Engine.IO's own Origin check would come too late for websockets.
+    """
+
+    allowed_origins: tuple[str, ...] = ()
+
+    def log_request(self) -> None:
+        pass
+
+    def upgrade_websocket(self):  # type: ignore[no-untyped-def]
+        origin = self.environ.get("HTTP_ORIGIN")
+        if origin and self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            scheme = self.environ.get("HTTP_X_FORWARDED_PROTO") or self.environ["wsgi.url_scheme"]
+            own = f"{scheme}://{self.environ.get('HTTP_HOST', '')}"
+            if origin != own and origin not in self.allowed_origins:
+                self.start_response("403 Forbidden", [("Content-Type", "text/plain")])
+                return [b"Not an accepted origin."]
+        return super().upgrade_websocket()
+
+
+def serve(host: str, port: int) -> None:
+    """Build the app in gevent mode and serve it until interrupted."""
+    app = create_app({"SOCKETIO_ASYNC_MODE": "gevent"})
+    QuietHandler.allowed_origins = tuple(app.config["ALLOWED_ORIGINS_LIST"])
+    server = pywsgi.WSGIServer(
+        (host, port), app, handler_class=QuietHandler, log=None,
+        error_log=logging.getLogger("discussion.server"), backlog=2048,
+    )
+    print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
 
 
 def main() -> None:
-    """Run the gevent server without access logs (no addresses are written anywhere)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app({"SOCKETIO_ASYNC_MODE": "gevent"})
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "5000"))
-    print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
-    socketio.run(app, host=host, port=port, log_output=False, use_reloader=False)
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    serve(os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000")))
 
 
 if __name__ == "__main__":

@@ -15,11 +15,19 @@ from typing import Any
 from flask import request
 from flask_socketio import join_room, leave_room
 
-from . import live, operations, validation
+from . import cache, live, operations, validation
 from .errors import DomainError, ValidationError
 from .extensions import db, socketio
 from .identity import Actor, new_token, participant_key, staff_user, token_from_cookie
-from .queries import event_dict, find_event, list_questions
+from .models import Event
+from .queries import (
+    EventRef,
+    event_dict,
+    event_ref,
+    find_participant,
+    list_questions,
+    load_event,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,29 +111,44 @@ def on_disconnect(*_args: Any) -> None:
 def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Join an event's room; the ack carries its current questions (resynchronisation)."""
     actor = _actor(conn)
-    event = find_event(validation.event_code(data.get("event")), actor)
+    ref = event_ref(validation.event_code(data.get("event")), actor)
     as_staff = data.get("staff") is True
     if as_staff:
-        operations.require_moderator(actor, event)
+        operations.require_moderator(actor, ref)
+    # A projector board is a screen, not a person: it does not count as present.
+    counted = not as_staff and data.get("board") is not True
     for room in conn.rooms:
         leave_room(room)
     if conn.event_id is not None and conn.presence_key:
         live.coalescer.leave(conn.event_id, conn.presence_key)
-    key = participant_key(conn.token, event.id)
+    key = participant_key(conn.token, ref.id)
     rooms = (
-        (live.staff_room(event.id),)
+        (live.staff_room(ref.id),)
         if as_staff
-        else (live.event_room(event.id), live.participant_room(key))
+        else (live.event_room(ref.id), live.participant_room(key))
     )
     for room in rooms:
         join_room(room)
-    conn.event_id, conn.rooms, conn.presence_key = event.id, rooms, key
-    live.coalescer.enter(event.id, key)
+    conn.event_id, conn.rooms = ref.id, rooms
+    conn.presence_key = key if counted else None
+    if counted:
+        live.coalescer.enter(ref.id, key)
     return {
-        "event": event_dict(event),
-        "questions": list_questions(event, actor if as_staff else Actor(token=conn.token)),
-        "online": live.coalescer.online(event.id),
+        "event": cache.cached(ref.id, "event", lambda: event_dict(load_event(ref))),
+        "questions": _questions_for(ref, actor, conn.token, as_staff),
+        "online": live.coalescer.online(ref.id),
     }
+
+
+def _questions_for(ref: EventRef, actor: Actor, token: str, as_staff: bool) -> list[dict[str, Any]]:
+    """The join ack's questions; a phone that never posted gets the shared list."""
+    if as_staff:
+        return list_questions(load_event(ref), actor)
+    if find_participant(ref.id, token) is not None:
+        return list_questions(load_event(ref), Actor(token=token))
+    return cache.cached(
+        ref.id, "questions", lambda: list_questions(load_event(ref), Actor(token=None))
+    )
 
 
 @acked("ask")
@@ -194,11 +217,9 @@ def on_moderate(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     )}
 
 
-def find_event_by_id(event_id: int, actor: Actor) -> Any:
-    """The joined event, re-read so a status change (closed) is seen at once."""
-    from .models import Event
-
+def find_event_by_id(event_id: int, actor: Actor) -> Event:
+    """The joined event, re-read so that a change of status (closed) is seen at once."""
     event = db.session.get(Event, event_id)
     if event is None:
         raise ValidationError("not_joined", "Join an event first.")
-    return find_event(event.code, actor)
+    return event

@@ -18,7 +18,9 @@ CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
 
 # Control characters other than line breaks and tabs; also the Unicode line and
 # paragraph separators and bidi overrides that can disguise text on the board.
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_FORBIDDEN = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def require_object(payload: Any) -> dict[str, Any]:
@@ -136,7 +138,9 @@ def _topics(payload: dict[str, Any]) -> list[tuple[str, str]] | None:
         name = str(text(item, "name", 100))
         slug = item.get("slug") or slugify(name)
         if not isinstance(slug, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug):
-            raise ValidationError("invalid_slug", "A topic slug is lower-case letters, digits, '-'.")
+            raise ValidationError(
+                "invalid_slug", "A topic slug is lower-case letters, digits and '-'."
+            )
         if any(s == slug for s, _ in out):
             raise ValidationError("duplicate_topic", f"The topic '{slug}' is given twice.")
         out.append((slug, name))

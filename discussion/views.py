@@ -16,14 +16,23 @@ from flask import (
 )
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from . import operations
+from . import cache, operations
 from .errors import DomainError
 from .extensions import db
-from .identity import http_actor, participant_token
+from .identity import Actor, http_actor, participant_token
 from .models import Event, EventStatus
-from .queries import event_dict, find_event, list_questions, public_moderation
+from .queries import (
+    event_dict,
+    event_ref,
+    find_event,
+    find_participant,
+    list_questions,
+    load_event,
+    public_moderation,
+)
 from .validation import CODE_RE
 
 bp = Blueprint("views", __name__)
@@ -90,18 +99,43 @@ def _event_or_404(code: str) -> Event:
 
 @bp.get("/e/<code>")
 def event_page(code: str):  # type: ignore[no-untyped-def]
-    """The participant page: readable without JavaScript, live with it."""
-    participant_token()  # the first request to an event issues the participant cookie
-    event = _event_or_404(code)
-    if event.code != code:
-        return redirect(url_for("views.event_page", code=event.code))
+    """The participant page: readable without JavaScript, live with it.
+
+    A phone that has not posted yet sees what every such phone sees, so that page is
+    rendered once per change of the event and shared (only the CSRF token differs).
+    """
+    token = participant_token()  # the first request to an event issues the cookie
+    try:
+        ref = event_ref(code, http_actor())
+    except DomainError:
+        abort(404, _("There is no event with this code."))
+    if ref.code != code:
+        return redirect(url_for("views.event_page", code=ref.code))
+    actor = Actor(token=token)  # the participant view, even for a logged-in moderator
+    if find_participant(ref.id, token) is not None:
+        return render_event_page(load_event(ref), actor)
+    page = cache.cached(
+        ref.id,
+        f"page:{html_lang()}",
+        lambda: render_event_page(load_event(ref), Actor(token=None), csrf=_CSRF_SLOT)[0],
+    )
+    return page.replace(_CSRF_SLOT, generate_csrf())
+
+
+# Stands in for the CSRF token in the shared page; each response gets its own.
+_CSRF_SLOT = "\x00csrf-slot\x00"
+
+
+def render_event_page(event: Event, actor: Actor, csrf: str | None = None) -> tuple[str, int]:
+    """Render the participant page for one actor."""
     from .ui_strings import js_strings
 
     data = event_dict(event)
-    questions = list_questions(event, http_actor())
+    questions = list_questions(event, actor)
     page_data = {"event": data, "questions": questions, "strings": js_strings(),
                  "locale": html_lang()}
-    return render("event.html", event=data, questions=questions, page_data=page_data)
+    extra = {} if csrf is None else {"csrf_token": lambda: csrf}
+    return render("event.html", event=data, questions=questions, page_data=page_data, **extra)
 
 
 @bp.get("/e/<code>/board")

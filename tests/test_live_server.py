@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 import threading
@@ -79,19 +80,15 @@ def test_an_oversized_packet_closes_that_socket_only(live_server_factory):
     assert bystander.call("join", {"event": "smartcities"}, timeout=5)["ok"]
     attacker = connect(server)
     attacker.call("join", {"event": "smartcities"}, timeout=5)
-    try:
+    with contextlib.suppress(Exception):  # the server may close the socket mid-send
         attacker.emit("ask", {"body": "x" * 200_000, "client_id": "big"})
-    except Exception:
-        pass
     # The bystander's socket still works and nothing was stored.
     ack = bystander.call("join", {"event": "smartcities"}, timeout=5)
     assert ack["ok"]
     assert all(q["body"] != "x" * 200_000 for q in ack["questions"])
     bystander.disconnect()
-    try:
+    with contextlib.suppress(Exception):
         attacker.disconnect()
-    except Exception:
-        pass
 
 
 def test_nothing_acknowledged_is_lost_to_a_sigkill(live_server_factory):

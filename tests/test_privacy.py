@@ -22,7 +22,8 @@ def test_forget_me_erases_and_anonymises(client, new_client, socket_client):
     me = client
     mine = csrf_headers(me)
     lonely = post(me, mine, "nobody cares about this one").get_json()["id"]
-    popular = post(me, mine, "everyone votes for this", author="Ana", quote="named").get_json()["id"]
+    popular = post(me, mine, "everyone votes for this", author="Ana",
+                   quote="named").get_json()["id"]
     me.post("/api/v1/questions/1/comments", json={"body": "my comment"}, headers=mine)
     me.put("/api/v1/questions/2/vote", headers=mine)
     other = new_client()

@@ -186,7 +186,7 @@ def test_rejoin_resynchronises(socket_client):
     b.disconnect()
     a.emit("ask", {"body": "asked while b was away", "client_id": "away"}, callback=True)
     a.emit("vote", {"question_id": 1, "up": True}, callback=True)
-    b2, ack = joined(socket_client)
+    _b2, ack = joined(socket_client)
     bodies = {q["body"]: q for q in ack["questions"]}
     assert "asked while b was away" in bodies
     assert next(q for q in ack["questions"] if q["id"] == 1)["votes"] == 1
