@@ -25,7 +25,18 @@ def error(code: str, message: str, status: int):  # type: ignore[no-untyped-def]
 
 
 def _body() -> dict[str, Any]:
-    return validation.require_object(request.get_json(silent=True))
+    return validation.require_object(_json())
+
+
+def _json() -> Any:
+    """The request's JSON, or None when it is not JSON at all.
+
+    Deeply nested documents raise RecursionError, which ``silent`` does not catch.
+    """
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        raise ValidationError("invalid_json", "The JSON document is nested too deeply.") from None
 
 
 # -- events and questions
@@ -73,15 +84,12 @@ def put_vote(question_id: int):  # type: ignore[no-untyped-def]
     return jsonify(operations.vote(http_actor(), question_id, request.method == "PUT"))
 
 
-@bp.get("/questions/<id:question_id>/comments")
-def get_comments(question_id: int):  # type: ignore[no-untyped-def]
-    """A question's thread, oldest first."""
-    return jsonify({"comments": list_comments(question_id, http_actor())})
-
-
-@bp.post("/questions/<id:question_id>/comments")
-def post_comment(question_id: int):  # type: ignore[no-untyped-def]
-    """Comment (201), or return the stored comment for a repeated client_id (200)."""
+@bp.route("/questions/<id:question_id>/comments", methods=["GET", "POST"])
+def comments(question_id: int):  # type: ignore[no-untyped-def]
+    """GET: a question's thread, oldest first. POST: comment (201), or the stored
+    comment for a repeated client_id (200). One rule, so a bad id is 404 for both."""
+    if request.method == "GET":
+        return jsonify({"comments": list_comments(question_id, http_actor())})
     data = _body()
     new, created = operations.comment(
         http_actor(),
@@ -267,7 +275,7 @@ def seed_event():  # type: ignore[no-untyped-def]
     actor = http_actor()
     operations.require_organiser(actor)
     if request.is_json:
-        raw = validation.require_object(request.get_json(silent=True)).get("toml")
+        raw = validation.require_object(_json()).get("toml")
     else:
         raw = request.get_data(as_text=True)
     if not isinstance(raw, str) or not raw.strip():

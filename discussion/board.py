@@ -186,7 +186,9 @@ def console_context(event: Event) -> dict[str, Any]:
     """What the moderator console renders before its socket takes over."""
     from .views import html_lang
 
-    data = event_dict(event)
+    # Staff see the settings participants do not: the retention period and moderators.
+    data = {**event_dict(event), "policy": event.policy, "retention_days": event.retention_days,
+            "moderators": [user.email for user in event.moderators]}
     questions = list_questions(event, http_actor())
     return {
         "event": data,

@@ -10,12 +10,25 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, status: int | None = None, **params: Any
+    ) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
+        self.template = message  # the English source, looked up in the catalogues
+        self.params = params
         if status is not None:
             self.status = status
+
+    @property
+    def message(self) -> str:
+        """The message in the reader's language (English outside a request)."""
+        from flask import has_request_context
+        from flask_babel import gettext
+
+        if has_request_context():
+            return gettext(self.template, **self.params)
+        return self.template % self.params if self.params else self.template
 
     def to_dict(self) -> dict[str, Any]:
         """The public error shape, shared by both transports."""

@@ -955,7 +955,7 @@ def _check_archive(document: dict[str, Any]) -> None:
     from .validation import CODE_RE
 
     event = _check(document.get("event"), _EVENT_FIELDS, "event")
-    if not isinstance(event["code"], str) or not CODE_RE.match(event["code"]):
+    if not isinstance(event["code"], str) or not CODE_RE.fullmatch(event["code"]):
         raise ArchiveError("event.code is not a valid event code")
     _one_of(event["status"], [s.value for s in EventStatus], "event.status")
     _one_of(event["moderation"], [m.value for m in Moderation], "event.moderation")

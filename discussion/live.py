@@ -143,7 +143,12 @@ coalescer = Coalescer()
 
 
 def publish_question(
-    event_id: int, public: dict[str, Any], staff: dict[str, Any], author_key: str | None
+    event_id: int,
+    public: dict[str, Any],
+    staff: dict[str, Any],
+    author_key: str | None,
+    *,
+    was_public: bool = True,
 ) -> None:
     """A question was created or changed: tell each audience what it may see.
 
@@ -153,8 +158,10 @@ def publish_question(
     if public["status"] in PUBLIC_STATUSES:
         socketio.emit("question", public, to=event_room(event_id))
     else:
-        # Hidden or pending: gone from the public list; only its author sees it pending.
-        socketio.emit("question_removed", {"id": public["id"]}, to=event_room(event_id))
+        # Hidden or pending: gone from the public list (if it was ever on it, so that a
+        # pending question's id reaches no one else); only its author sees it pending.
+        if was_public:
+            socketio.emit("question_removed", {"id": public["id"]}, to=event_room(event_id))
         if public["status"] == "pending" and author_key is not None:
             socketio.emit("question", {**public, "mine": True}, to=participant_room(author_key))
     socketio.emit("question", staff, to=staff_room(event_id))

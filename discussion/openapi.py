@@ -372,6 +372,7 @@ def schemas() -> dict[str, Schema]:
         "original_body": nullable(string(description="The text before a moderator's edit.")),
         "merged_into": nullable({**ID, "description": "The question it was merged into."}),
         "quote": enum(Quote, "The author's quote consent."),
+        "author_muted": boolean("Whether a moderator paused its author's posting."),
     }
     comment = {
         "id": ID,
@@ -994,6 +995,7 @@ def paths() -> dict[str, Any]:
                     404: ["question_not_found"],
                     409: [
                         "not_pending",
+                        "already_answered",
                         "already_hidden",
                         "not_hidden",
                         "not_visible",

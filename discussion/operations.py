@@ -119,8 +119,9 @@ def _rate_limit(kind: str, event_id: int, actor: Actor) -> None:
         )
 
 
-def _stored(model: type[Question] | type[Comment], event_id: int, actor: Actor,
-            client_id: str | None) -> Any:
+def _stored(
+    model: type[Question] | type[Comment], event_id: int, actor: Actor, client_id: str | None
+) -> Any:
     """A post this participant already made with this client_id (a retry), if any."""
     if client_id is None:
         return None
@@ -173,7 +174,8 @@ def _log(
     )
 
 
-def _publish_question(event: Event, q: Question) -> None:
+def _publish_question(event: Event, q: Question, *, was_public: bool = True) -> None:
+    """Tell each audience about a created or changed question (see live.publish_question)."""
     slugs = topic_slugs(event)
     author_key = None
     if q.status == QuestionStatus.PENDING and q.participant_id is not None:
@@ -181,7 +183,11 @@ def _publish_question(event: Event, q: Question) -> None:
             select(Participant.key).where(Participant.id == q.participant_id)
         )
     live.publish_question(
-        event.id, question_dict(q, slugs), staff_question_dict(q, slugs), author_key
+        event.id,
+        question_dict(q, slugs),
+        staff_question_dict(q, slugs),
+        author_key,
+        was_public=was_public,
     )
 
 
@@ -208,8 +214,9 @@ def ask(
         voted = db.session.get(Vote, (existing.id, existing.participant_id)) is not None
         return question_dict(existing, topic_slugs(event), mine=True, voted=voted), False
     _rate_limit("questions", event.id, actor)
-    return _ask(actor, event, body=body, topic=topic, author=author, quote=quote,
-                client_id=client_id)
+    return _ask(
+        actor, event, body=body, topic=topic, author=author, quote=quote, client_id=client_id
+    )
 
 
 @write
@@ -263,7 +270,7 @@ def _ask(
             )
         ).one()
         return question_dict(existing, slugs, mine=True), False
-    _publish_question(event, question)
+    _publish_question(event, question, was_public=False)
     return question_dict(question, slugs, mine=True), True
 
 
@@ -293,8 +300,11 @@ def _vote(
         changed = db.session.execute(
             _insert_ignore(
                 Vote.__table__,
-                {"question_id": question.id, "participant_id": participant.id,
-                 "created_at": utcnow()},
+                {
+                    "question_id": question.id,
+                    "participant_id": participant.id,
+                    "created_at": utcnow(),
+                },
             )
         ).rowcount
         delta = 1
@@ -338,8 +348,15 @@ def comment(
     if existing is not None:
         return comment_dict(existing, mine=True), False
     _rate_limit("comments", event.id, actor)
-    return _comment(actor, question_id, body=body, author=author, quote=quote,
-                    client_id=client_id, event_id=event_id)
+    return _comment(
+        actor,
+        question_id,
+        body=body,
+        author=author,
+        quote=quote,
+        client_id=client_id,
+        event_id=event_id,
+    )
 
 
 @write
@@ -462,8 +479,12 @@ def forget_me(actor: Actor, event: Event) -> dict[str, int]:
     the cookie no longer leads anywhere in this event.
     """
     participant = find_participant(event.id, actor.token)
-    result = {"questions_erased": 0, "questions_anonymised": 0, "comments_erased": 0,
-              "votes_unlinked": 0}
+    result = {
+        "questions_erased": 0,
+        "questions_anonymised": 0,
+        "comments_erased": 0,
+        "votes_unlinked": 0,
+    }
     if participant is None:
         return result
     pid = participant.id
@@ -550,11 +571,13 @@ def purge(now: datetime | None = None) -> dict[str, int]:
     purged = 0
     for event in db.session.scalars(select(Event)).all():
         cutoff = now - timedelta(days=event.retention_days)
-        ids = list(db.session.scalars(
-            select(Participant.id).where(
-                Participant.event_id == event.id, Participant.created_at < cutoff
+        ids = list(
+            db.session.scalars(
+                select(Participant.id).where(
+                    Participant.event_id == event.id, Participant.created_at < cutoff
+                )
             )
-        ))
+        )
         _unlink_participants(ids)
         purged += len(ids)
     db.session.commit()
@@ -565,21 +588,36 @@ def purge(now: datetime | None = None) -> dict[str, int]:
 # Staff: moderation
 
 QUESTION_ACTIONS = (
-    "approve", "hide", "restore", "answer", "highlight", "unhighlight", "pin", "unpin",
-    "edit", "merge", "mute", "unmute",
+    "approve",
+    "hide",
+    "restore",
+    "answer",
+    "highlight",
+    "unhighlight",
+    "pin",
+    "unpin",
+    "edit",
+    "merge",
+    "mute",
+    "unmute",
 )
 COMMENT_ACTIONS = ("hide", "restore", "mute", "unmute")
 
 
-def _set_muted(event: Event, user: User, participant_id: int | None, muted: bool,
-               reason: str | None, **where: int) -> None:
+def _set_muted(
+    event: Event,
+    user: User,
+    participant_id: int | None,
+    muted: bool,
+    reason: str | None,
+    **where: int,
+) -> None:
     if participant_id is None:
         raise Conflict("no_author", "This post has no participant to mute (seeded or forgotten).")
     participant = db.session.get(Participant, participant_id)
     assert participant is not None
     participant.muted = muted
-    _log(event, user, "mute" if muted else "unmute", reason, participant_id=participant_id,
-         **where)
+    _log(event, user, "mute" if muted else "unmute", reason, participant_id=participant_id, **where)
 
 
 @write
@@ -597,6 +635,7 @@ def moderate_question(
     user = require_moderator(actor, event)
     slugs = topic_slugs(event)
     status = question.status
+    was_public = status in (QuestionStatus.VISIBLE, QuestionStatus.ANSWERED)
     also_changed: list[Question] = []
     if action not in QUESTION_ACTIONS:
         raise ValidationError("invalid_action", "Unknown moderation action.")
@@ -616,7 +655,9 @@ def moderate_question(
             QuestionStatus.ANSWERED.value if question.answered_at else QuestionStatus.VISIBLE.value
         )
     elif action == "answer":
-        if status not in (QuestionStatus.VISIBLE, QuestionStatus.ANSWERED):
+        if status == QuestionStatus.ANSWERED:
+            raise Conflict("already_answered", "This question is already marked answered.")
+        if status != QuestionStatus.VISIBLE:
             raise Conflict("not_visible", "Only a visible question can be marked answered.")
         question.status = QuestionStatus.ANSWERED.value
         question.answered_at = question.answered_at or utcnow()
@@ -651,13 +692,14 @@ def moderate_question(
         target = _merge(event, question, into)
         also_changed = [target]
     elif action in ("mute", "unmute"):
-        _set_muted(event, user, question.participant_id, action == "mute", reason,
-                   question_id=question.id)
+        _set_muted(
+            event, user, question.participant_id, action == "mute", reason, question_id=question.id
+        )
     if action not in ("mute", "unmute"):
         _log(event, user, action, reason, question_id=question.id)
     db.session.commit()
     # A merged duplicate is hidden: participants see it removed, staff see it merged.
-    _publish_question(event, question)
+    _publish_question(event, question, was_public=was_public)
     for other in also_changed:
         _publish_question(event, other)
     return staff_question_dict(question, slugs)
@@ -677,38 +719,40 @@ def _merge(event: Event, duplicate: Question, into: int | None) -> Question:
     if duplicate.merged_into_id is not None:
         raise Conflict("already_merged", "This question was already merged.")
     # Votes: the union of distinct voters (a person who voted for both counts once).
-    voters = select(Vote.participant_id).where(Vote.question_id == duplicate.id)
-    for pid in db.session.scalars(voters).all():
-        db.session.execute(
+    # Votes whose link to a person was erased (forget me, purge) cannot be matched,
+    # so they move over as they are.
+    voters = list(
+        db.session.scalars(select(Vote.participant_id).where(Vote.question_id == duplicate.id))
+    )
+    unlinked = max(duplicate.votes - len(voters), 0)
+    added = 0
+    for pid in voters:
+        added += db.session.execute(
             _insert_ignore(
                 Vote.__table__,
                 {"question_id": target.id, "participant_id": pid, "created_at": utcnow()},
             )
-        )
+        ).rowcount
     db.session.execute(delete(Vote).where(Vote.question_id == duplicate.id))
     db.session.execute(
         update(Comment).where(Comment.question_id == duplicate.id).values(question_id=target.id)
     )
     db.session.flush()
-    _recount(target)
+    target.votes = Question.votes + added + unlinked
+    target.comments = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Comment)
+            .where(Comment.question_id == target.id, Comment.hidden.is_(False))
+        )
+        or 0
+    )
     duplicate.votes = 0
     duplicate.comments = 0
     duplicate.status = QuestionStatus.HIDDEN.value
     duplicate.highlighted = False
     duplicate.merged_into_id = target.id
     return target
-
-
-def _recount(q: Question) -> None:
-    """Counters recomputed from rows, after a merge moved rows in bulk."""
-    q.votes = db.session.scalar(
-        select(func.count()).select_from(Vote).where(Vote.question_id == q.id)
-    ) or 0
-    q.comments = db.session.scalar(
-        select(func.count())
-        .select_from(Comment)
-        .where(Comment.question_id == q.id, Comment.hidden.is_(False))
-    ) or 0
 
 
 @write
@@ -734,11 +778,9 @@ def moderate_comment(
             raise Conflict("not_hidden", "This comment is not hidden.")
         found.hidden = False
         question.comments = Question.comments + 1
-        _log(event, user, "restore_comment", reason, question_id=question.id,
-             comment_id=found.id)
+        _log(event, user, "restore_comment", reason, question_id=question.id, comment_id=found.id)
     else:
-        _set_muted(event, user, found.participant_id, action == "mute", reason,
-                   comment_id=found.id)
+        _set_muted(event, user, found.participant_id, action == "mute", reason, comment_id=found.id)
     db.session.commit()
     data = comment_dict(found)
     if action == "hide":
@@ -754,8 +796,18 @@ def moderate_comment(
 # Staff: events
 
 EVENT_FIELDS_ORGANISER = (
-    "title", "description", "place", "moderator", "policy", "licence", "retention_days",
-    "speakers", "organisers", "date", "topics", "moderators",
+    "title",
+    "description",
+    "place",
+    "moderator",
+    "policy",
+    "licence",
+    "retention_days",
+    "speakers",
+    "organisers",
+    "date",
+    "topics",
+    "moderators",
 )
 
 
@@ -770,8 +822,12 @@ def _create_event(user: User | None, data: dict[str, Any]) -> Event:
     code = data["code"]
     if db.session.scalar(select(Event.id).where(Event.code == code)) is not None:
         raise Conflict("code_taken", "An event with this code already exists.")
-    event = Event(code=code, title=data["title"], status=data.get("status") or "live",
-                  moderation=data.get("moderation") or "post")
+    event = Event(
+        code=code,
+        title=data["title"],
+        status=data.get("status") or "live",
+        moderation=data.get("moderation") or "post",
+    )
     _apply_event_fields(event, data)
     db.session.add(event)
     try:
@@ -787,8 +843,20 @@ def _create_event(user: User | None, data: dict[str, Any]) -> Event:
 
 
 def _apply_event_fields(event: Event, data: dict[str, Any]) -> None:
-    for field in ("title", "description", "place", "moderator", "policy", "licence",
-                  "retention_days", "speakers", "organisers", "date", "status", "moderation"):
+    for field in (
+        "title",
+        "description",
+        "place",
+        "moderator",
+        "policy",
+        "licence",
+        "retention_days",
+        "speakers",
+        "organisers",
+        "date",
+        "status",
+        "moderation",
+    ):
         if field in data and data[field] is not None:
             setattr(event, field, data[field])
     if "topics" in data and data["topics"] is not None:
@@ -805,7 +873,9 @@ def _apply_event_fields(event: Event, data: dict[str, Any]) -> None:
         for email in data["moderators"]:
             user = db.session.scalar(select(User).where(User.email == email))
             if user is None:
-                raise ValidationError("unknown_user", f"No staff account for {email}.")
+                raise ValidationError(
+                    "unknown_user", "No staff account for %(email)s.", email=email
+                )
             users.append(user)
         event.moderators = users
 
@@ -838,7 +908,9 @@ def update_event(actor: Actor, event: Event, data: dict[str, Any]) -> Event:
     organiser_only = [f for f in EVENT_FIELDS_ORGANISER if f in data]
     if organiser_only and user.role != Role.ORGANISER:
         raise Forbidden(
-            "forbidden", "Only organisers can change " + ", ".join(organiser_only) + "."
+            "forbidden",
+            "Only organisers can change %(fields)s.",
+            fields=", ".join(organiser_only),
         )
     before = {"status": event.status, "moderation": event.moderation}
     _apply_event_fields(event, data)

@@ -142,12 +142,18 @@ def question_dict(
     }
 
 
-def staff_question_dict(q: Question, slugs: dict[int, str]) -> dict[str, Any]:
+def staff_question_dict(
+    q: Question, slugs: dict[int, str], *, author_muted: bool | None = None
+) -> dict[str, Any]:
     """The Question shape plus what only staff see: the original of an edit, merges, mutes."""
     data = question_dict(q, slugs)
     data["original_body"] = q.original_body
     data["merged_into"] = q.merged_into_id
     data["quote"] = q.quote
+    if author_muted is None:
+        author = db.session.get(Participant, q.participant_id) if q.participant_id else None
+        author_muted = bool(author and author.muted)
+    data["author_muted"] = author_muted
     return data
 
 
@@ -201,10 +207,18 @@ def list_questions(
             )
         )
     pid = participant.id if participant else None
-    shape = staff_question_dict if actor.is_staff else question_dict
+    muted: set[int] = set()
+    if actor.is_staff:
+        muted = set(db.session.scalars(
+            select(Participant.id).where(Participant.event_id == event.id,
+                                         Participant.muted.is_(True))
+        ))
     out = []
     for q in questions:
-        data = shape(q, slugs)
+        if actor.is_staff:
+            data = staff_question_dict(q, slugs, author_muted=q.participant_id in muted)
+        else:
+            data = question_dict(q, slugs)
         data["mine"] = pid is not None and q.participant_id == pid
         data["voted"] = q.id in voted
         out.append(data)

@@ -53,6 +53,8 @@ def check_seed(data: dict[str, Any]) -> dict[str, Any]:
     """Validate the parsed seed document and return the normalised event, topics, questions."""
     if data.get("format", SEED_FORMAT) != SEED_FORMAT:
         raise SeedError(f"unknown seed format {data.get('format')!r} (this version reads 1)")
+    if not isinstance(data.get("topics", []), list):
+        raise SeedError("'topics' must be an array of tables ([[topics]])")
     raw_event = data.get("event")
     if not isinstance(raw_event, dict):
         raise SeedError("the [event] table is missing")
@@ -65,14 +67,20 @@ def check_seed(data: dict[str, Any]) -> dict[str, Any]:
         )
         questions = []
         slugs = {slug for slug, _ in event["topics"] or []}
-        for i, item in enumerate(data.get("questions", []), 1):
+        raw_questions = data.get("questions", [])
+        if not isinstance(raw_questions, list):
+            raise SeedError("'questions' must be an array of tables ([[questions]])")
+        for i, item in enumerate(raw_questions, 1):
             if not isinstance(item, dict):
                 raise SeedError(f"question {i} is not a table")
             body = validation.text(item, "body", validation.QUESTION_MAX)
             topic = item.get("topic")
-            if topic is not None and topic not in slugs:
+            if topic is not None and (not isinstance(topic, str) or topic not in slugs):
                 raise SeedError(f"question {i} names unknown topic {topic!r}")
-            questions.append({"body": body, "topic": topic, "pinned": bool(item.get("pinned"))})
+            pinned = item.get("pinned", False)
+            if not isinstance(pinned, bool):
+                raise SeedError(f"question {i}: 'pinned' must be true or false")
+            questions.append({"body": body, "topic": topic, "pinned": pinned})
     except ValidationError as exc:
         raise SeedError(exc.message) from None
     return {"event": event, "questions": questions}

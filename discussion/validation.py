@@ -30,24 +30,29 @@ def require_object(payload: Any) -> dict[str, Any]:
     return payload
 
 
-def text(
-    payload: dict[str, Any], field: str, max_len: int, *, required: bool = True
-) -> str | None:
+def text(payload: dict[str, Any], field: str, max_len: int, *, required: bool = True) -> str | None:
     """A trimmed, NFC-normalised text field without control characters."""
     value = payload.get(field)
     if value is None or (not required and isinstance(value, str) and not value.strip()):
         if required:
-            raise ValidationError("empty", f"'{field}' is required.")
+            raise ValidationError("empty", "'%(field)s' is required.", field=field)
         return None
     if not isinstance(value, str):
-        raise ValidationError("invalid_type", f"'{field}' must be a string.")
+        raise ValidationError("invalid_type", "'%(field)s' must be a string.", field=field)
     value = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
     if not value:
-        raise ValidationError("empty", f"'{field}' must not be empty.")
+        raise ValidationError("empty", "'%(field)s' must not be empty.", field=field)
     if _FORBIDDEN.search(value):
-        raise ValidationError("control_characters", f"'{field}' contains control characters.")
+        raise ValidationError(
+            "control_characters", "'%(field)s' contains control characters.", field=field
+        )
     if len(value) > max_len:
-        raise ValidationError("too_long", f"'{field}' is longer than {max_len} characters.")
+        raise ValidationError(
+            "too_long",
+            "'%(field)s' is longer than %(max_len)s characters.",
+            field=field,
+            max_len=max_len,
+        )
     # Many blank lines in a row would push other questions off the board.
     return re.sub(r"\n{3,}", "\n\n", value)
 
@@ -70,7 +75,7 @@ def client_id(payload: dict[str, Any]) -> str | None:
     value = payload.get("client_id")
     if value is None:
         return None
-    if not isinstance(value, str) or not CLIENT_ID_RE.match(value):
+    if not isinstance(value, str) or not CLIENT_ID_RE.fullmatch(value):
         raise ValidationError(
             "invalid_client_id", "'client_id' must be 1 to 64 letters, digits or '_.:-'."
         )
@@ -81,9 +86,9 @@ def integer(payload: dict[str, Any], field: str) -> int:
     """A positive integer id (booleans and strings refused)."""
     value = payload.get(field)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError("invalid_type", f"'{field}' must be an integer.")
+        raise ValidationError("invalid_type", "'%(field)s' must be an integer.", field=field)
     if not 0 < value < 2**31:
-        raise ValidationError("invalid_id", f"'{field}' is out of range.")
+        raise ValidationError("invalid_id", "'%(field)s' is out of range.", field=field)
     return value
 
 
@@ -91,7 +96,7 @@ def boolean(payload: dict[str, Any], field: str) -> bool:
     """A JSON boolean."""
     value = payload.get(field)
     if not isinstance(value, bool):
-        raise ValidationError("invalid_type", f"'{field}' must be true or false.")
+        raise ValidationError("invalid_type", "'%(field)s' must be true or false.", field=field)
     return value
 
 
@@ -101,13 +106,13 @@ def optional_string(payload: dict[str, Any], field: str, max_len: int = 64) -> s
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > max_len:
-        raise ValidationError("invalid_type", f"'{field}' must be a short string.")
+        raise ValidationError("invalid_type", "'%(field)s' must be a short string.", field=field)
     return value
 
 
 def event_code(value: Any) -> str:
     """A join code: case-insensitive, stored lower-case."""
-    if not isinstance(value, str) or not CODE_RE.match(value.strip().lower()):
+    if not isinstance(value, str) or not CODE_RE.fullmatch(value.strip().lower()):
         raise ValidationError(
             "invalid_code", "The event code must be 2 to 32 letters, digits or dashes."
         )
@@ -119,7 +124,7 @@ def _string_list(payload: dict[str, Any], field: str, max_len: int = 200) -> lis
     if value is None:
         return None
     if not isinstance(value, list) or len(value) > 50:
-        raise ValidationError("invalid_type", f"'{field}' must be a list of strings.")
+        raise ValidationError("invalid_type", "'%(field)s' must be a list of strings.", field=field)
     return [str(text({"v": v}, "v", max_len)) for v in value]
 
 
@@ -142,7 +147,9 @@ def _topics(payload: dict[str, Any]) -> list[tuple[str, str]] | None:
                 "invalid_slug", "A topic slug is lower-case letters, digits and '-'."
             )
         if any(s == slug for s, _ in out):
-            raise ValidationError("duplicate_topic", f"The topic '{slug}' is given twice.")
+            raise ValidationError(
+                "duplicate_topic", "The topic '%(slug)s' is given twice.", slug=slug
+            )
         out.append((slug, name))
     return out
 
@@ -165,8 +172,14 @@ def event_fields(payload: dict[str, Any], *, creating: bool) -> dict[str, Any]:
         out["title"] = text(payload, "title", 200)
     elif "title" in payload:
         out["title"] = text(payload, "title", 200)
-    for field, limit in (("description", 5000), ("place", 200), ("moderator", 200),
-                         ("policy", 5000), ("licence", 100), ("reason", REASON_MAX)):
+    for field, limit in (
+        ("description", 5000),
+        ("place", 200),
+        ("moderator", 200),
+        ("policy", 5000),
+        ("licence", 100),
+        ("reason", REASON_MAX),
+    ):
         if field in payload:
             out[field] = text(payload, field, limit, required=False) or ""
     if "status" in payload:

@@ -67,7 +67,7 @@ def index():  # type: ignore[no-untyped-def]
 def join():  # type: ignore[no-untyped-def]
     """Join by code (case-insensitive) from the form on /."""
     code = (request.args.get("code") or "").strip().lower()
-    if CODE_RE.match(code):
+    if CODE_RE.fullmatch(code):
         event = db.session.scalar(
             select(Event).where(Event.code == code, Event.status != EventStatus.DRAFT.value)
         )

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 
 from discussion import validation
 from discussion.errors import ValidationError
-from discussion.openapi import ID_MAX, TEXT_PATTERN, openapi_document
+from discussion.openapi import TEXT_PATTERN, openapi_document
 
 API = "/api/v1"
 CODE = "smartcities"
@@ -103,23 +103,8 @@ def callers(app: Flask, client: FlaskClient, staff_login: Any) -> list[Identity]
     return [participant, organiser]
 
 
-def _known_405(case: Any, response: Any) -> bool:
-    """POST /questions/<out-of-range id>/comments answers 405, not 404: a known defect
-    (test_openapi.py::test_out_of_range_id_is_404_on_every_method, strict xfail)."""
-    if (case.method, case.path, response.status_code) != (
-        "POST",
-        "/questions/{question_id}/comments",
-        405,
-    ):
-        return False
-    value = case.path_parameters.get("question_id")
-    return not (isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX)
-
-
 def _call(case: Any, app: Flask, identity: Identity) -> None:
     response = case.call(app=app, headers=identity.headers, cookies=identity.cookies())
-    if _known_405(case, response):
-        return
     case.validate_response(response, checks=CHECKS)
     # The credentials are real: writes get past CSRF and are really exercised.
     assert _error_code(response) != "csrf_failed"
@@ -140,20 +125,11 @@ def test_api_conforms_to_its_document(case: Any, app: Flask, callers: list[Ident
 
 
 # ---------------------------------------------------------------------------
-# Hostile inputs schemathesis does not generate. Each xfail is a defect found here and
-# reported; strict, so that the fix turns it into a failure to remove the mark.
+# Hostile inputs schemathesis does not generate; each was once a defect found here.
 
 DEEP_JSON = "[" * 1000 + "]" * 1000  # 2 KB
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known defect: a deeply nested JSON body (2 KB of '[') raises RecursionError in "
-        "request.get_json(silent=True) (silent only catches ValueError): 500 instead of "
-        "400 invalid_json, on every route that reads a JSON body, before any login check."
-    ),
-)
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -178,15 +154,6 @@ def test_deeply_nested_json_is_a_400(
     assert response.get_json()["error"]["code"] == "invalid_json"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known defect: seeding.check_seed trusts the TOML types of [[questions]]: "
-        "`questions = 5` raises TypeError (int is not iterable) and a question with "
-        "`topic = [1]` raises TypeError (unhashable list) in `topic not in slugs`: 500 "
-        "instead of 400 invalid_seed (organisers only; `flask seed FILE` crashes alike)."
-    ),
-)
 @pytest.mark.parametrize(
     "toml",
     [
@@ -208,14 +175,6 @@ def test_ill_typed_seed_is_a_400(
     assert response.get_json()["error"]["code"] == "invalid_seed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known defect: validation.CLIENT_ID_RE is matched with re.match and '$', which also "
-        "matches before a final newline: client_id 'abc\\n' is stored (201) although the "
-        "documented pattern ^[A-Za-z0-9_.:-]{1,64}$ refuses it (fix: fullmatch or \\Z)."
-    ),
-)
 def test_client_id_with_a_trailing_newline_is_refused(client: FlaskClient) -> None:
     response = client.post(
         f"{API}/events/{CODE}/questions",

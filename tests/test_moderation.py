@@ -346,6 +346,35 @@ def test_merge_moves_distinct_voters_and_comments(org: Staff, phone: Callable[[]
     assert r.status_code == 409  # a merged question stays merged
 
 
+def test_merge_keeps_votes_whose_voters_were_forgotten(org: Staff,
+                                                      phone: Callable[[], Phone]) -> None:
+    a, b, c = phone(), phone(), phone()
+    dup = asked(a, "Who audits the sensors?")
+    target = asked(b, "Who audits the city's sensors?")
+    assert c.vote(dup).status_code == 200
+    assert b.vote(target).status_code == 200
+    # c forgets themselves: their vote stays counted on dup, unlinked from them.
+    assert c.client.delete(f"{API}/events/{CODE}/me", headers=c.headers).status_code == 200
+    assert by_id(a.questions(), dup)["votes"] == 1
+    assert org.mod(dup, "merge", into=target).status_code == 200
+    assert by_id(a.questions(), target)["votes"] == 2
+
+
+def test_answering_twice_is_refused(org: Staff, phone: Callable[[], Phone]) -> None:
+    qid = asked(phone(), "Answer me once")
+    assert org.mod(qid, "answer").status_code == 200
+    again = org.mod(qid, "answer")
+    assert again.status_code == 409 and error_code(again) == "already_answered"
+    assert [e["action"] for e in org.log()].count("answer") == 1
+
+
+def test_console_knows_who_is_muted(org: Staff, phone: Callable[[], Phone]) -> None:
+    qid = asked(phone(), "Spam spam spam")
+    assert org.mod(qid, "mute", reason="Flooding").status_code == 200
+    assert by_id(org.questions(), qid)["author_muted"] is True
+    assert org.mod(qid, "unmute").get_json()["author_muted"] is False
+
+
 def test_merge_refusals(org: Staff, phone: Callable[[], Phone], other_event: str) -> None:
     p = phone()
     dup = asked(p, "Duplicate")
@@ -593,6 +622,8 @@ def test_pending_question_reaches_staff_and_author_only(org: Staff, phone: Calla
     others = other_sc.get_received()
     assert not [m for m in others if m["name"] == "question"]
     assert "PEND-55" not in json.dumps(others)
+    # Not even its id: a question never shown is not "removed" from anyone's list.
+    assert not [m for m in others if m["name"] == "question_removed"]
 
     # a reconnecting client's join: the author sees it, another participant does not
     assert by_id(joined(socket_client(author.client))["questions"], qid)

@@ -431,15 +431,6 @@ def test_wrong_method_is_the_documented_405(client: FlaskClient) -> None:
         assert not errors, errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known defect: POST /api/v1/questions/<out-of-range id>/comments answers 405 "
-        "method_not_allowed, not 404 not_found: the GET and POST comment routes are two "
-        "werkzeug rules, and werkzeug records the GET rule's method mismatch before the "
-        "id converter refuses the number (fix in api.py: one rule with both methods)."
-    ),
-)
 @pytest.mark.parametrize("question_id", [0, ID_MAX + 1])
 def test_out_of_range_id_is_404_on_every_method(phone: Phone, question_id: int) -> None:
     body = phone.call(
