@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -42,10 +42,38 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
+class DiscussionFlask(Flask):
+    """Flask, with static files answered from memory so their compressed forms are cached."""
+
+    def send_static_file(self, filename: str) -> Response:
+        response = super().send_static_file(filename)
+        if response.status_code == 200:
+            # A file stream would be compressed again on every request; bytes are
+            # compressed once per encoding (see StaticCompressCache).
+            response.direct_passthrough = False
+            response.set_data(response.get_data())
+        return response
+
+
+class StaticCompressCache:
+    """Flask-Compress's cache, holding the compressed static files and nothing else
+    (every page and API answer is different and is compressed as it goes)."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, bytes] = {}
+
+    def get(self, key: str) -> bytes | None:
+        return self._data.get(key)
+
+    def set(self, key: str, value: bytes) -> None:
+        if ";/static/" in key:
+            self._data[key] = value
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, sockets, CLI."""
     instance = Path(os.environ.get("DISCUSSION_INSTANCE_PATH", ROOT / "instance"))
-    app = Flask(
+    app = DiscussionFlask(
         __name__,
         instance_path=str(instance),
         instance_relative_config=True,
@@ -83,6 +111,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_VOTES="120/minute",
         RATELIMIT_LOGIN="10/5minutes",
         PROXY_FIX=0,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        COMPRESS_CACHE_BACKEND=StaticCompressCache,
+        COMPRESS_CACHE_KEY=lambda req: req.path,
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
+                            "application/json", "text/markdown", "text/csv", "image/svg+xml"],
         JSON_SORT_KEYS=False,
     )
     app.config.from_pyfile("config.py", silent=True)
@@ -125,7 +158,7 @@ def _own_origins(app: Flask) -> list[str]:
 
 def _init_extensions(app: Flask) -> None:
     from . import database  # noqa: F401  (engine listeners)
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+    from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
     from .live import coalescer
 
     db.init_app(app)
@@ -134,6 +167,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
+    compress.init_app(app)
     origins = app.config["ALLOWED_ORIGINS"]
     if isinstance(origins, str):
         origins = [o.strip() for o in origins.split(",") if o.strip()]

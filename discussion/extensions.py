@@ -1,6 +1,7 @@
 """Every Flask extension, created unbound and bound in :func:`discussion.create_app`."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -39,3 +40,4 @@ login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=_limit_key, default_limits=[])
+compress = Compress()
