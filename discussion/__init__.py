@@ -102,6 +102,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SOCKETIO_MAX_PACKET=16 * 1024,
         ALLOWED_ORIGINS=None,
         VOTE_TICK=0.1,
+        VOTE_TICK_MAX=1.0,
         CACHE_TTL=1.0,
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="memory://",

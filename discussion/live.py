@@ -7,7 +7,10 @@ message is serialised once by python-socketio's manager, whatever the room size.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -17,6 +20,7 @@ from . import cache
 from .extensions import socketio
 
 PUBLIC_STATUSES = ("visible", "answered")
+log = logging.getLogger(__name__)
 
 
 def event_room(event_id: int) -> str:
@@ -37,20 +41,38 @@ class Coalescer:
 
     A room voting fast produces one ``votes`` message per event per tick holding the
     latest count of every question that changed, so the cost of fan-out follows the
-    tick, not the vote rate. A tick of 0 emits at once (used by some tests).
+    tick, not the vote rate. The tick is ``VOTE_TICK`` (100 ms) while the room is
+    calm; under load it stretches so that sending a broadcast takes at most ``BUDGET``
+    of the process's time, capped at ``VOTE_TICK_MAX``: a slower tick that every
+    screen keeps up with beats a fast one that queues behind itself. The cost is
+    measured, not guessed: after a flush the ticker yields once, which returns when
+    every socket's writer has had its turn, i.e. when the broadcast has gone out.
+    A tick of 0 emits at once (some tests use it).
+
+    Counts are read again from the database when they are sent, so that with several
+    processes the latest committed count wins whichever process sends it.
     """
+
+    BUDGET = 0.55  # share of the process's time that broadcasts may take
 
     def __init__(self) -> None:
         self.tick = 0.1
+        self.max_tick = 1.0
         self._lock = threading.Lock()
         self._votes: dict[int, dict[int, int]] = {}
         self._presence: set[int] = set()
         self._online: dict[int, Counter[str]] = {}
         self._started = False
+        self._app: Flask | None = None
+        self.presence_store: PresenceStore | None = None
 
     def configure(self, app: Flask) -> None:
         """Take the tick from the app's config and start from a clean slate."""
         self.tick = float(app.config["VOTE_TICK"])
+        self.max_tick = max(self.tick, float(app.config["VOTE_TICK_MAX"]))
+        self._app = app
+        url = app.config.get("REDIS_URL")
+        self.presence_store = PresenceStore(url) if url else None
         cache.clear()
         cache.TTL = float(app.config["CACHE_TTL"])
         with self._lock:
@@ -58,7 +80,16 @@ class Coalescer:
             self._presence.clear()
             self._online.clear()
 
-    # -- presence: in-memory, per process; a participant with two tabs counts once.
+    def next_tick(self, sending: float) -> float:
+        """The pause before the next flush, given how long the last one took to send.
+
+        The tick (flush to flush) is ``VOTE_TICK``, or long enough that sending takes
+        at most ``BUDGET`` of it, whichever is longer, and at most ``VOTE_TICK_MAX``.
+        """
+        period = min(self.max_tick, max(self.tick, sending / self.BUDGET))
+        return max(period - sending, 0.01)
+
+    # -- presence: a participant with two tabs counts once.
 
     def enter(self, event_id: int, who: str) -> None:
         with self._lock:
@@ -75,9 +106,16 @@ class Coalescer:
                 del counter[who]
         self._mark_presence(event_id)
 
-    def online(self, event_id: int) -> int:
+    def local_online(self, event_id: int) -> int:
         with self._lock:
             return len(self._online.get(event_id, ()))
+
+    def online(self, event_id: int) -> int:
+        """People here: this process's, plus the other processes' when they share Redis."""
+        local = self.local_online(event_id)
+        if self.presence_store is None:
+            return local
+        return self.presence_store.total(event_id, local)
 
     def _mark_presence(self, event_id: int) -> None:
         if self.tick <= 0:
@@ -88,6 +126,8 @@ class Coalescer:
         self._ensure_started()
 
     def _emit_presence(self, event_id: int) -> None:
+        if self.presence_store is not None:
+            self.presence_store.publish(event_id, self.local_online(event_id))
         socketio.emit(
             "presence",
             {"online": self.online(event_id)},
@@ -109,13 +149,33 @@ class Coalescer:
         payload = {str(qid): n for qid, n in counts.items()}
         socketio.emit("votes", payload, to=[event_room(event_id), staff_room(event_id)])
 
+    def _latest(self, counts: dict[int, int]) -> dict[int, int]:
+        """The committed counts now (another process may have counted more since)."""
+        if self._app is None:
+            return counts
+        from sqlalchemy import select
+
+        from .extensions import db
+        from .models import Question
+
+        try:
+            with self._app.app_context():
+                rows = db.session.execute(
+                    select(Question.id, Question.votes).where(Question.id.in_(list(counts)))
+                ).all()
+                db.session.remove()
+        except Exception:  # the database is busy or gone: send what we know
+            log.warning("could not re-read vote counts; sending the coalesced ones")
+            return counts
+        return {**counts, **{row.id: row.votes for row in rows}}
+
     def flush(self) -> None:
         """Emit everything pending now."""
         with self._lock:
             votes, self._votes = self._votes, {}
             presence, self._presence = self._presence, set()
         for event_id, counts in votes.items():
-            self._emit_votes(event_id, counts)
+            self._emit_votes(event_id, self._latest(counts))
         for event_id in presence:
             self._emit_presence(event_id)
 
@@ -129,14 +189,80 @@ class Coalescer:
         socketio.start_background_task(self._run)
 
     def _run(self) -> None:
+        heartbeat = 0.0
+        pause = self.tick
         while True:
-            socketio.sleep(self.tick)
+            socketio.sleep(pause)
+            started = time.monotonic()
             try:
                 self.flush()
-            except Exception:  # pragma: no cover - a broken emit must not stop the ticker
-                import logging
+                # Yield once: the writers woken by the flush send before this returns.
+                socketio.sleep(0)
+                sending = time.monotonic() - started
+                pause = self.next_tick(sending)
+                log.debug("flush sent in %.1f ms, next in %.1f ms", sending * 1e3, pause * 1e3)
+                heartbeat += pause + sending
+                if self.presence_store is not None and heartbeat >= PresenceStore.HEARTBEAT:
+                    heartbeat = 0.0
+                    with self._lock:
+                        self._presence.update(self._online)
+            except Exception:  # a broken emit must not stop the ticker
+                log.exception("live flush failed")
 
-                logging.getLogger(__name__).exception("live flush failed")
+
+class PresenceStore:
+    """Presence shared by several processes through Redis, counted cheaply.
+
+    Each process writes its own count of people per event into one Redis hash,
+    with the time; the total is the sum of the fresh entries. A process that died
+    stops refreshing and drops out after ``STALE`` seconds. A person whose two tabs
+    reached two processes counts twice: cheap beats exact here. If Redis is down,
+    each process shows its own count and says so in the log once.
+    """
+
+    HEARTBEAT = 10.0
+    STALE = 30.0
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.process = uuid.uuid4().hex[:12]
+        self._failing = False
+        self._totals: dict[int, int] = {}
+
+    @staticmethod
+    def key(event_id: int) -> str:
+        return f"discussion:presence:{event_id}"
+
+    def publish(self, event_id: int, local: int) -> None:
+        """Record this process's count and remember the total across processes."""
+        now = time.time()
+        try:
+            pipe = self.redis.pipeline()
+            pipe.hset(self.key(event_id), self.process, f"{local}:{now:.0f}")
+            pipe.expire(self.key(event_id), int(self.STALE * 4))
+            pipe.hgetall(self.key(event_id))
+            entries = pipe.execute()[-1]
+        except Exception:
+            if not self._failing:
+                log.error("Redis unreachable: presence counts this process only until it returns")
+            self._failing = True
+            self._totals.pop(event_id, None)
+            return
+        if self._failing:
+            log.warning("Redis reachable again: presence counts every process")
+        self._failing = False
+        total = 0
+        for raw in entries.values():
+            count, _, stamp = raw.decode().partition(":")
+            if now - float(stamp or 0) <= self.STALE:
+                total += int(count)
+        self._totals[event_id] = total
+
+    def total(self, event_id: int, local: int) -> int:
+        """The last known total, never less than this process's own count."""
+        return max(local, self._totals.get(event_id, local))
 
 
 coalescer = Coalescer()

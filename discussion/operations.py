@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app
 from limits import parse as parse_limit
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -142,13 +142,18 @@ def _topic_id(event: Event, slug: str | None) -> int | None:
     raise ValidationError("unknown_topic", "This event has no such topic.")
 
 
-def _insert_ignore(table: Any, values: dict[str, Any]) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING, in the dialect at hand."""
+def _insert_ignore(table: Any, values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING in the dialect at hand; whether a row went in.
+
+    RETURNING tells, on both engines: an INSERT's rowcount is not reliable through
+    SQLAlchemy (psycopg reports -1 unless asked to keep it).
+    """
     dialect = db.session.get_bind().dialect.name
     maker = {"sqlite": sqlite_insert, "postgresql": pg_insert}.get(dialect)
     if maker is None:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        return insert(table).values(**values)
-    return maker(table).values(**values).on_conflict_do_nothing()
+        raise RuntimeError(f"unsupported database dialect {dialect}")
+    stmt = maker(table).values(**values).on_conflict_do_nothing()
+    return db.session.execute(stmt.returning(*table.primary_key.columns)).first() is not None
 
 
 def _log(
@@ -297,16 +302,10 @@ def _vote(
         raise Conflict("not_votable", "This question cannot be voted on yet.")
     participant = _participant(event, actor)
     if up:
-        changed = db.session.execute(
-            _insert_ignore(
-                Vote.__table__,
-                {
-                    "question_id": question.id,
-                    "participant_id": participant.id,
-                    "created_at": utcnow(),
-                },
-            )
-        ).rowcount
+        changed = _insert_ignore(
+            Vote.__table__,
+            {"question_id": question.id, "participant_id": participant.id, "created_at": utcnow()},
+        )
         delta = 1
     else:
         changed = db.session.execute(
@@ -727,12 +726,10 @@ def _merge(event: Event, duplicate: Question, into: int | None) -> Question:
     unlinked = max(duplicate.votes - len(voters), 0)
     added = 0
     for pid in voters:
-        added += db.session.execute(
-            _insert_ignore(
-                Vote.__table__,
-                {"question_id": target.id, "participant_id": pid, "created_at": utcnow()},
-            )
-        ).rowcount
+        added += _insert_ignore(
+            Vote.__table__,
+            {"question_id": target.id, "participant_id": pid, "created_at": utcnow()},
+        )
     db.session.execute(delete(Vote).where(Vote.question_id == duplicate.id))
     db.session.execute(
         update(Comment).where(Comment.question_id == duplicate.id).values(question_id=target.id)

@@ -57,7 +57,7 @@ def serve(host: str, port: int) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO,
+    logging.basicConfig(level=os.environ.get("DISCUSSION_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     serve(os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000")))
 

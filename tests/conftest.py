@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_socketio import SocketIOTestClient
-from helpers import csrf_headers, login
+from helpers import csrf_headers, login, service_unavailable
 
 from discussion import create_app
 from discussion.extensions import db, socketio
@@ -40,9 +40,60 @@ def make_app(database_url: str, instance: Path, **config: Any) -> Flask:
     return app
 
 
+POSTGRES_ADMIN = os.environ.get("DISCUSSION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    """An autocommit connection to the PostgreSQL server the tests use, or a skip."""
+    import psycopg
+
+    try:
+        return psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        service_unavailable(f"PostgreSQL is not reachable at {POSTGRES_ADMIN}: {exc}")
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated, seeded PostgreSQL database that each test copies (fast) and drops."""
+    import uuid
+
+    admin = _pg_admin()
+    name = f"disc_tmpl_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0]
+    try:
+        app = make_app(f"{base}/{name}", Path(os.environ.get("TMPDIR", "/tmp")) / name)
+        with app.app_context():
+            db.engine.dispose()
+        yield name
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A fresh SQLite file per test."""
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, copied from the migrated template."""
+    import uuid
+
+    template = request.getfixturevalue("pg_template")
+    admin = _pg_admin()
+    name = f"disc_test_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield f"{POSTGRES_ADMIN.rsplit('/', 1)[0]}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh SQLite file per test, or a PostgreSQL database where a module asks for
+    ``pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)``."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
     return f"sqlite:///{tmp_path / 'discussion.db'}"
 
 

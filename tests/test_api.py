@@ -7,6 +7,13 @@ from typing import Any
 import pytest
 from helpers import csrf_headers
 
+# The API and socket suites run on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+
+
 QUESTION_KEYS = {"id", "body", "topic", "votes", "comments", "status", "seeded", "author",
                  "created_at", "highlighted", "pinned", "edited", "mine", "voted"}
 

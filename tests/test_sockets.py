@@ -5,6 +5,13 @@ from __future__ import annotations
 import pytest
 from helpers import csrf_headers, received
 
+# The API and socket suites run on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+
+
 
 def joined(socket_client, flask_client=None, event="smartcities"):  # type: ignore[no-untyped-def]
     sc = socket_client(flask_client)
