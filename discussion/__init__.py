@@ -100,6 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         LANGUAGES=LANGUAGES,
         SOCKETIO_ASYNC_MODE=None,
         SOCKETIO_MAX_PACKET=16 * 1024,
+        SOCKETIO_CHANNEL="discussion",
         ALLOWED_ORIGINS=None,
         VOTE_TICK=0.1,
         VOTE_TICK_MAX=1.0,
@@ -180,6 +181,7 @@ def _init_extensions(app: Flask) -> None:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["REDIS_URL"],
+        channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=origins,  # None: the app's own origin only
         max_http_buffer_size=app.config["SOCKETIO_MAX_PACKET"],
         ping_interval=25,

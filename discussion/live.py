@@ -72,7 +72,9 @@ class Coalescer:
         self.max_tick = max(self.tick, float(app.config["VOTE_TICK_MAX"]))
         self._app = app
         url = app.config.get("REDIS_URL")
-        self.presence_store = PresenceStore(url) if url else None
+        self.presence_store = (
+            PresenceStore(url, app.config["SOCKETIO_CHANNEL"]) if url else None
+        )
         cache.clear()
         cache.TTL = float(app.config["CACHE_TTL"])
         with self._lock:
@@ -223,17 +225,17 @@ class PresenceStore:
     HEARTBEAT = 10.0
     STALE = 30.0
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str) -> None:
         import redis
 
         self.redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.prefix = prefix
         self.process = uuid.uuid4().hex[:12]
         self._failing = False
         self._totals: dict[int, int] = {}
 
-    @staticmethod
-    def key(event_id: int) -> str:
-        return f"discussion:presence:{event_id}"
+    def key(self, event_id: int) -> str:
+        return f"{self.prefix}:presence:{event_id}"
 
     def publish(self, event_id: int, local: int) -> None:
         """Record this process's count and remember the total across processes."""

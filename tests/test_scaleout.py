@@ -1,0 +1,112 @@
+"""Two app processes sharing PostgreSQL and Redis: what one takes in, the other's phones see."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+import socketio
+from helpers import service_unavailable
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        service_unavailable(f"Redis is not reachable at {url}: {exc}")
+    return url
+
+
+class Phone:
+    """A phone on one of the servers: page for the cookie, then a websocket."""
+
+    def __init__(self, server) -> None:  # type: ignore[no-untyped-def]
+        self.session = requests.Session()
+        page = self.session.get(f"{server.url}/e/smartcities", timeout=5)
+        self.csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+        self.server = server
+        self.events: dict[str, list] = {}
+        self.arrived = threading.Condition()
+        self.sio = socketio.Client(reconnection=False)
+        for name in ("question", "votes", "presence", "comment"):
+            self.sio.on(name, self._recorder(name))
+        cookie = "; ".join(f"{k}={v}" for k, v in self.session.cookies.items())
+        self.sio.connect(server.url, headers={"Cookie": cookie}, transports=["websocket"],
+                         wait_timeout=5)
+        assert self.sio.call("join", {"event": "smartcities"}, timeout=5)["ok"]
+
+    def _recorder(self, name: str):  # type: ignore[no-untyped-def]
+        def record(data):  # type: ignore[no-untyped-def]
+            with self.arrived:
+                self.events.setdefault(name, []).append(data)
+                self.arrived.notify_all()
+
+        return record
+
+    def wait_for(self, name: str, predicate, timeout: float = 10):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while True:
+                for data in self.events.get(name, []):
+                    if predicate(data):
+                        return data
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no matching {name!r}; got {self.events.get(name)}")
+                self.arrived.wait(left)
+
+
+def test_two_processes_share_questions_votes_and_presence(live_server_factory, postgres_url,
+                                                          redis_url):
+    env = {"DISCUSSION_REDIS_URL": redis_url,
+           "DISCUSSION_SOCKETIO_CHANNEL": f"test-{uuid.uuid4().hex[:8]}"}
+    one = live_server_factory(postgres_url, **env)
+    two = live_server_factory(postgres_url, **env)
+    assert one.port != two.port
+    a, b = Phone(one), Phone(two)
+    try:
+        # A question asked on process one reaches a phone on process two.
+        ack = a.sio.call("ask", {"body": "Asked on one, seen on two?", "client_id": "x1"},
+                         timeout=5)
+        assert ack["ok"], ack
+        qid = ack["question"]["id"]
+        seen = b.wait_for("question", lambda q: q["id"] == qid)
+        assert seen["body"] == "Asked on one, seen on two?"
+        # A vote on process two reaches the phone on process one.
+        vote = b.sio.call("vote", {"question_id": qid, "up": True}, timeout=5)
+        assert vote == {"ok": True, "id": qid, "votes": 1, "voted": True}
+        a.wait_for("votes", lambda counts: counts.get(str(qid)) == 1)
+        # Over HTTP on process one, a comment reaches process two.
+        response = a.session.post(f"{one.url}/api/v1/questions/{qid}/comments",
+                                  json={"body": "Comentario vía HTTP"},
+                                  headers={"X-CSRFToken": a.csrf}, timeout=5)
+        assert response.status_code == 201
+        b.wait_for("comment", lambda c: c["body"] == "Comentario vía HTTP")
+        # Both processes count both people.
+        a.wait_for("presence", lambda p: p["online"] == 2)
+        b.wait_for("presence", lambda p: p["online"] == 2)
+        # Both read one database.
+        listed = requests.get(f"{two.url}/api/v1/events/smartcities/questions",
+                              timeout=5).json()["questions"]
+        assert next(q for q in listed if q["id"] == qid)["votes"] == 1
+    finally:
+        a.sio.disconnect()
+        b.sio.disconnect()
+
+
+def test_plain_postgres_urls_are_accepted(postgres_url):
+    from discussion import _database_url
+
+    assert postgres_url.startswith("postgresql://")
+    assert _database_url(postgres_url).startswith("postgresql+psycopg://")
+    assert _database_url("postgres://u:p@h/d") == "postgresql+psycopg://u:p@h/d"
