@@ -37,7 +37,7 @@ run: setup
 
 ## Development server with the reloader and debugger.
 dev: setup
-	$(BIN)/flask run --debug --host $(HOST) --port $(PORT)
+	DISCUSSION_SOCKETIO_ASYNC_MODE=threading $(BIN)/flask run --debug --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/ruff check .
