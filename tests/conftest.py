@@ -258,3 +258,16 @@ def _prepare(url: str, instance: Path) -> None:
     app = make_app(url, instance)
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis server (database 0), or a skip."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        service_unavailable(f"Redis is not reachable at {url}: {exc}")
+    return url

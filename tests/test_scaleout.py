@@ -10,39 +10,25 @@ import uuid
 import pytest
 import requests
 import socketio
-from helpers import service_unavailable
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-@pytest.fixture
-def redis_url() -> str:
-    import redis
-
-    url = "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        service_unavailable(f"Redis is not reachable at {url}: {exc}")
-    return url
 
 
 class Phone:
     """A phone on one of the servers: page for the cookie, then a websocket."""
 
-    def __init__(self, server) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, server, transports=("websocket",)) -> None:  # type: ignore[no-untyped-def]
         self.session = requests.Session()
         page = self.session.get(f"{server.url}/e/smartcities", timeout=5)
         self.csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
         self.server = server
         self.events: dict[str, list] = {}
         self.arrived = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
+        # The page's session carries the cookies on every request, as a browser would.
+        self.sio = socketio.Client(reconnection=False, http_session=self.session)
         for name in ("question", "votes", "presence", "comment"):
             self.sio.on(name, self._recorder(name))
-        cookie = "; ".join(f"{k}={v}" for k, v in self.session.cookies.items())
-        self.sio.connect(server.url, headers={"Cookie": cookie}, transports=["websocket"],
-                         wait_timeout=5)
+        self.sio.connect(server.url, transports=list(transports), wait_timeout=5)
         assert self.sio.call("join", {"event": "smartcities"}, timeout=5)["ok"]
 
     def _recorder(self, name: str):  # type: ignore[no-untyped-def]
