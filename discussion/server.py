@@ -59,6 +59,7 @@ def serve(host: str, port: int) -> None:
 def main() -> None:
     logging.basicConfig(level=os.environ.get("DISCUSSION_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugins announce themselves
     serve(os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000")))
 
 
