@@ -116,8 +116,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         COMPRESS_CACHE_BACKEND=StaticCompressCache,
         COMPRESS_CACHE_KEY=lambda req: req.path,
+        # Pages, styles, scripts and exports; not the JSON API, whose answers are small
+        # and whose clients (scripts, test transports) may not decode every encoding.
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
-                            "application/json", "text/markdown", "text/csv", "image/svg+xml"],
+                            "text/markdown", "text/csv", "image/svg+xml"],
+
         JSON_SORT_KEYS=False,
     )
     app.config.from_pyfile("config.py", silent=True)

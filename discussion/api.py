@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, jsonify, make_response, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from . import operations, queries, validation
+from .database import _is_locked
 from .errors import DomainError, ValidationError
 from .extensions import db
 from .identity import http_actor
@@ -18,6 +21,7 @@ from .openapi import openapi_document
 from .queries import event_dict, find_event, list_comments, list_questions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
 
 def error(code: str, message: str, status: int):  # type: ignore[no-untyped-def]
     """The error shape of the contract."""
@@ -69,11 +73,8 @@ def post_question(code: str):  # type: ignore[no-untyped-def]
     question, created = operations.ask(
         actor,
         event,
-        body=str(validation.text(data, "body", validation.QUESTION_MAX)),
-        topic=validation.optional_string(data, "topic"),
-        author=validation.text(data, "author", validation.AUTHOR_MAX, required=False),
-        quote=validation.quote(data),
-        client_id=validation.client_id(data),
+        validation.post(data, validation.QUESTION_MAX),
+        validation.optional_string(data, "topic"),
     )
     return jsonify(question), 201 if created else 200
 
@@ -92,12 +93,7 @@ def comments(question_id: int):  # type: ignore[no-untyped-def]
         return jsonify({"comments": list_comments(question_id, http_actor())})
     data = _body()
     new, created = operations.comment(
-        http_actor(),
-        question_id,
-        body=str(validation.text(data, "body", validation.COMMENT_MAX)),
-        author=validation.text(data, "author", validation.AUTHOR_MAX, required=False),
-        quote=validation.quote(data),
-        client_id=validation.client_id(data),
+        http_actor(), question_id, validation.post(data, validation.COMMENT_MAX)
     )
     return jsonify(new), 201 if created else 200
 
@@ -156,7 +152,9 @@ def moderate_question(question_id: int):  # type: ignore[no-untyped-def]
     action = validation.optional_string(data, "action")
     if action not in operations.QUESTION_ACTIONS:
         raise ValidationError(
-            "invalid_action", "'action' is one of " + ", ".join(operations.QUESTION_ACTIONS) + "."
+            "invalid_action",
+            "'action' is one of %(actions)s.",
+            actions=", ".join(operations.QUESTION_ACTIONS),
         )
     into = validation.integer(data, "into") if action == "merge" else None
     body = validation.text(data, "body", validation.QUESTION_MAX) if action == "edit" else None
@@ -179,7 +177,9 @@ def moderate_comment(comment_id: int):  # type: ignore[no-untyped-def]
     action = validation.optional_string(data, "action")
     if action not in operations.COMMENT_ACTIONS:
         raise ValidationError(
-            "invalid_action", "'action' is one of " + ", ".join(operations.COMMENT_ACTIONS) + "."
+            "invalid_action",
+            "'action' is one of %(actions)s.",
+            actions=", ".join(operations.COMMENT_ACTIONS),
         )
     return jsonify(
         operations.moderate_comment(
@@ -225,8 +225,17 @@ def _iso(moment: Any) -> str | None:
 # -- errors: every failure under /api answers the error shape
 
 
+def database_busy(exc: OperationalError) -> DomainError | None:
+    """The ``busy`` error (503) when the database stayed locked through every retry of
+    :func:`~discussion.database.write`, else None (a real fault)."""
+    if not _is_locked(exc):
+        return None
+    return DomainError("busy", "The database is busy. Please try again in a moment.", 503)
+
+
 def init_app(app: Flask) -> None:
-    """Turn domain errors, HTTP errors and CSRF failures into the contract's error shape."""
+    """Turn domain errors, HTTP errors, CSRF failures and a database that stays locked
+    into the contract's error shape."""
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):  # type: ignore[no-untyped-def]
@@ -236,6 +245,16 @@ def init_app(app: Flask) -> None:
         from .views import error_page
 
         return error_page(exc.status, exc.message)
+
+    @app.errorhandler(OperationalError)
+    def _database_error(exc: OperationalError):  # type: ignore[no-untyped-def]
+        busy = database_busy(exc)
+        if busy is None:
+            raise exc  # a real fault: Flask logs it and answers 500
+        log.warning("database busy after retries: %s %s", request.method, request.path)
+        response = make_response(_domain_error(busy))
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]

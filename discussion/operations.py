@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from . import cache, live
 from .database import write
@@ -46,6 +47,7 @@ from .queries import (
     staff_question_dict,
     topic_slugs,
 )
+from .validation import Post
 
 # ---------------------------------------------------------------------------
 # Shared rules
@@ -179,11 +181,30 @@ def _log(
     )
 
 
+def _lock_questions(*ids: int | None) -> None:
+    """Hold these questions' rows until the commit, so that votes, comments, merges and
+    deletes of one question take turns (PostgreSQL: SELECT ... FOR UPDATE, in id order
+    so two writers never wait on each other in a circle). On SQLite this emits a plain
+    SELECT: BEGIN IMMEDIATE already makes each write transaction the only one."""
+    wanted = sorted({i for i in ids if i is not None})
+    if wanted:
+        db.session.execute(
+            select(Question.id)
+            .where(Question.id.in_(wanted))
+            .order_by(Question.id)
+            .with_for_update()
+        )
+
+
 def _publish_question(event: Event, q: Question, *, was_public: bool = True) -> None:
     """Tell each audience about a created or changed question (see live.publish_question)."""
     slugs = topic_slugs(event)
     author_key = None
-    if q.status == QuestionStatus.PENDING and q.participant_id is not None:
+    try:
+        status = q.status  # read again after the commit: the latest state is sent
+    except ObjectDeletedError:
+        return  # deleted since by another request, which tells the rooms itself
+    if status == QuestionStatus.PENDING and q.participant_id is not None:
         author_key = db.session.scalar(
             select(Participant.key).where(Participant.id == q.participant_id)
         )
@@ -201,46 +222,30 @@ def _publish_question(event: Event, q: Question, *, was_public: bool = True) -> 
 
 
 def ask(
-    actor: Actor,
-    event: Event,
-    *,
-    body: str,
-    topic: str | None = None,
-    author: str | None = None,
-    quote: Quote = Quote.ANONYMOUS,
-    client_id: str | None = None,
+    actor: Actor, event: Event, post: Post, topic: str | None = None
 ) -> tuple[dict[str, Any], bool]:
     """Ask a question; a retry with the same ``client_id`` returns the stored one.
 
     Returns the question as its author sees it, and whether it was created now.
     """
-    existing = _stored(Question, event.id, actor, client_id)
+    existing = _stored(Question, event.id, actor, post.client_id)
     if existing is not None:
         voted = db.session.get(Vote, (existing.id, existing.participant_id)) is not None
         return question_dict(existing, topic_slugs(event), mine=True, voted=voted), False
     _rate_limit("questions", event.id, actor)
-    return _ask(
-        actor, event, body=body, topic=topic, author=author, quote=quote, client_id=client_id
-    )
+    return _ask(actor, event, post, topic)
 
 
 @write
 def _ask(
-    actor: Actor,
-    event: Event,
-    *,
-    body: str,
-    topic: str | None = None,
-    author: str | None = None,
-    quote: Quote = Quote.ANONYMOUS,
-    client_id: str | None = None,
+    actor: Actor, event: Event, post: Post, topic: str | None
 ) -> tuple[dict[str, Any], bool]:
     participant = _participant(event, actor)
     slugs = topic_slugs(event)
-    if client_id is not None:
+    if post.client_id is not None:
         existing = db.session.scalar(
             select(Question).where(
-                Question.participant_id == participant.id, Question.client_id == client_id
+                Question.participant_id == participant.id, Question.client_id == post.client_id
             )
         )
         if existing is not None:
@@ -249,18 +254,16 @@ def _ask(
     _ensure_open(event)
     if participant.muted:
         raise Forbidden("muted", "A moderator has paused your posting in this event.")
-    if quote == Quote.NAMED and not author:
-        raise ValidationError("name_required", "Give a name to be quoted with it.")
     topic_id = _topic_id(event, topic)
     pending = event.moderation == Moderation.PRE and not can_moderate(actor.user, event)
     question = Question(
         event_id=event.id,
         topic_id=topic_id,
         participant_id=participant.id,
-        client_id=client_id,
-        body=body,
-        author=author,
-        quote=quote.value,
+        client_id=post.client_id,
+        body=post.body,
+        author=post.author,
+        quote=post.quote.value,
         status=QuestionStatus.PENDING.value if pending else QuestionStatus.VISIBLE.value,
     )
     db.session.add(question)
@@ -271,7 +274,7 @@ def _ask(
         db.session.rollback()
         existing = db.session.scalars(
             select(Question).where(
-                Question.participant_id == participant.id, Question.client_id == client_id
+                Question.participant_id == participant.id, Question.client_id == post.client_id
             )
         ).one()
         return question_dict(existing, slugs, mine=True), False
@@ -294,6 +297,7 @@ def vote(
 def _vote(
     actor: Actor, question_id: int, up: bool, *, event_id: int | None = None
 ) -> dict[str, Any]:
+    _lock_questions(question_id)
     question, event, _ = get_question(question_id, actor)
     if event_id is not None and event.id != event_id:
         raise NotFound("question_not_found", "There is no such question in this event.")
@@ -323,60 +327,40 @@ def _vote(
         ).scalar_one()
     else:
         votes = db.session.scalar(select(Question.votes).where(Question.id == question.id))
+    room = event.id
     db.session.commit()
     if changed:
-        live.publish_votes(event.id, {question.id: votes})
-    return {"id": question.id, "votes": votes, "voted": up}
+        live.publish_votes(room, {question_id: votes})
+    return {"id": question_id, "votes": votes, "voted": up}
 
 
 def comment(
-    actor: Actor,
-    question_id: int,
-    *,
-    body: str,
-    author: str | None = None,
-    quote: Quote = Quote.ANONYMOUS,
-    client_id: str | None = None,
-    event_id: int | None = None,
+    actor: Actor, question_id: int, post: Post, *, event_id: int | None = None
 ) -> tuple[dict[str, Any], bool]:
     """Comment on a question; a retry with the same ``client_id`` returns the stored one."""
     _question, event, _ = get_question(question_id, actor)
     if event_id is not None and event.id != event_id:
         raise NotFound("question_not_found", "There is no such question in this event.")
-    existing = _stored(Comment, event.id, actor, client_id)
+    existing = _stored(Comment, event.id, actor, post.client_id)
     if existing is not None:
         return comment_dict(existing, mine=True), False
     _rate_limit("comments", event.id, actor)
-    return _comment(
-        actor,
-        question_id,
-        body=body,
-        author=author,
-        quote=quote,
-        client_id=client_id,
-        event_id=event_id,
-    )
+    return _comment(actor, question_id, post, event_id)
 
 
 @write
 def _comment(
-    actor: Actor,
-    question_id: int,
-    *,
-    body: str,
-    author: str | None = None,
-    quote: Quote = Quote.ANONYMOUS,
-    client_id: str | None = None,
-    event_id: int | None = None,
+    actor: Actor, question_id: int, post: Post, event_id: int | None
 ) -> tuple[dict[str, Any], bool]:
+    _lock_questions(question_id)
     question, event, _ = get_question(question_id, actor)
     if event_id is not None and event.id != event_id:
         raise NotFound("question_not_found", "There is no such question in this event.")
     participant = _participant(event, actor)
-    if client_id is not None:
+    if post.client_id is not None:
         existing = db.session.scalar(
             select(Comment).where(
-                Comment.participant_id == participant.id, Comment.client_id == client_id
+                Comment.participant_id == participant.id, Comment.client_id == post.client_id
             )
         )
         if existing is not None:
@@ -386,15 +370,13 @@ def _comment(
         raise Conflict("not_commentable", "This question cannot take comments yet.")
     if participant.muted:
         raise Forbidden("muted", "A moderator has paused your posting in this event.")
-    if quote == Quote.NAMED and not author:
-        raise ValidationError("name_required", "Give a name to be quoted with it.")
     new = Comment(
         question_id=question.id,
         participant_id=participant.id,
-        client_id=client_id,
-        body=body,
-        author=author,
-        quote=quote.value,
+        client_id=post.client_id,
+        body=post.body,
+        author=post.author,
+        quote=post.quote.value,
     )
     db.session.add(new)
     try:
@@ -403,18 +385,19 @@ def _comment(
         db.session.rollback()
         existing = db.session.scalars(
             select(Comment).where(
-                Comment.participant_id == participant.id, Comment.client_id == client_id
+                Comment.participant_id == participant.id, Comment.client_id == post.client_id
             )
         ).one()
         return comment_dict(existing, mine=True), False
     db.session.execute(
         update(Question).where(Question.id == question.id).values(comments=Question.comments + 1)
     )
+    stored = comment_dict(new)  # before the commit: the comment may be deleted right after
     db.session.commit()
-    live.publish_comment(event.id, comment_dict(new))
-    db.session.refresh(question)
+    live.publish_comment(event.id, stored)
+    db.session.expire(question)
     _publish_question(event, question)
-    return comment_dict(new, mine=True), True
+    return {**stored, "mine": True}, True
 
 
 def _own_or_staff(actor: Actor, event: Event, participant_id: int | None) -> User | None:
@@ -432,6 +415,7 @@ def _own_or_staff(actor: Actor, event: Event, participant_id: int | None) -> Use
 @write
 def delete_question(actor: Actor, question_id: int) -> None:
     """Delete a question with its votes and thread (its author, or staff)."""
+    _lock_questions(question_id)
     question, event, _ = get_question(question_id, actor)
     staff = _own_or_staff(actor, event, question.participant_id)
     if staff is not None:
@@ -630,6 +614,7 @@ def moderate_question(
     into: int | None = None,
 ) -> dict[str, Any]:
     """Apply one moderation action to a question and log it; answers the staff Question."""
+    _lock_questions(question_id, into if action == "merge" else None)
     question, event, _ = get_question(question_id, actor)
     user = require_moderator(actor, event)
     slugs = topic_slugs(event)
@@ -696,12 +681,14 @@ def moderate_question(
         )
     if action not in ("mute", "unmute"):
         _log(event, user, action, reason, question_id=question.id)
+    db.session.flush()
+    answer = staff_question_dict(question, slugs)  # as committed, even if deleted right after
     db.session.commit()
     # A merged duplicate is hidden: participants see it removed, staff see it merged.
     _publish_question(event, question, was_public=was_public)
     for other in also_changed:
         _publish_question(event, other)
-    return staff_question_dict(question, slugs)
+    return answer
 
 
 def _merge(event: Event, duplicate: Question, into: int | None) -> Question:

@@ -7,17 +7,22 @@ staff login of the handshake, and the event this connection joined.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_socketio import join_room, leave_room
+from limits import parse as parse_limit
+from sqlalchemy.exc import OperationalError
 
 from . import cache, live, operations, validation
-from .errors import DomainError, ValidationError
-from .extensions import db, socketio
+from .api import database_busy
+from .errors import DomainError, RateLimited, ValidationError
+from .extensions import db, limiter, socketio
 from .identity import Actor, new_token, participant_key, staff_user, token_from_cookie
 from .models import Event
 from .queries import (
@@ -31,15 +36,36 @@ from .queries import (
 
 log = logging.getLogger(__name__)
 
+# Defaults of the settings that bound one socket (see docs/security.md).
+EVENT_RATE = 20.0  # SOCKET_EVENT_RATE: events a second a socket may send, on average
+EVENT_BURST = 40.0  # SOCKET_EVENT_BURST: events it may send at once after a quiet spell
+JOIN_LIMIT = "30/minute"  # RATELIMIT_JOINS: joins per participant (a flapping phone rejoins)
+
 
 @dataclass(slots=True)
 class Connection:
-    """What the server knows of one socket: its participant token and joined event."""
+    """What the server knows of one socket: its participant token, joined event and
+    the token bucket that bounds how fast it may send events."""
 
     token: str
     event_id: int | None = None
     rooms: tuple[str, ...] = ()
     presence_key: str | None = None
+    allowance: float | None = None  # events left in the bucket; None: full
+    checked: float = 0.0
+
+    def take(self, rate: float, burst: float) -> bool:
+        """Spend one event from the bucket, refilled at ``rate`` a second up to ``burst``."""
+        now = time.monotonic()
+        if self.allowance is None:
+            self.allowance = burst
+        else:
+            self.allowance = min(burst, self.allowance + (now - self.checked) * rate)
+        self.checked = now
+        if self.allowance < 1:
+            return False
+        self.allowance -= 1
+        return True
 
 
 _connections: dict[str, Connection] = {}
@@ -64,18 +90,46 @@ def _joined(conn: Connection) -> int:
     return conn.event_id
 
 
+def _too_fast(conn: Connection) -> dict[str, Any] | None:
+    """The ``rate_limited`` ack when this socket has spent its event bucket, else None.
+
+    Checked before anything else, so a flood costs no database work.
+    """
+    config = current_app.config
+    rate = float(config.get("SOCKET_EVENT_RATE", EVENT_RATE))
+    if not limiter.enabled or rate <= 0:
+        return None
+    if conn.take(rate, float(config.get("SOCKET_EVENT_BURST", EVENT_BURST))):
+        return None
+    error = RateLimited("rate_limited", "You are sending too fast. Please wait a moment.")
+    return {"ok": False, "error": error.to_dict()}
+
+
 def acked(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """Register a handler whose return value is the ack; errors become ``ok: false``."""
 
     def decorator(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         @functools.wraps(fn)
         def handler(payload: Any = None, *_extra: Any) -> dict[str, Any]:
+            conn = _conn()
+            refused = _too_fast(conn)
+            if refused is not None:
+                return refused
             try:
                 data = validation.require_object(payload)
-                return {"ok": True, **fn(_conn(), data)}
+                return {"ok": True, **fn(conn, data)}
             except DomainError as exc:
                 db.session.rollback()
                 return {"ok": False, "error": exc.to_dict()}
+            except OperationalError as exc:
+                db.session.rollback()
+                busy = database_busy(exc)
+                if busy is None:
+                    log.exception("socket handler %s failed", name)
+                    return {"ok": False, "error": {"code": "internal",
+                                                   "message": "Something went wrong; try again."}}
+                log.warning("socket handler %s: database busy after retries", name)
+                return {"ok": False, "error": busy.to_dict()}
             except Exception:  # a bug must not kill the socket; the phone gets an answer
                 db.session.rollback()
                 log.exception("socket handler %s failed", name)
@@ -94,24 +148,66 @@ def register() -> None:
     socketio.on_event("disconnect", on_disconnect)
     for name, handler in _handlers:
         socketio.on_event(name, handler)
+    socketio.on_event("*", on_unknown)
 
 
-def on_connect(auth: Any = None) -> None:
+def _sent_by_client() -> bool:
+    """Whether a ``connect`` or ``disconnect`` handler runs for an event a client emitted
+    under that name: the real ones run while the socket is half-open, that one does not."""
+    return bool(socketio.server.manager.is_connected(request.sid, request.namespace))  # type: ignore[attr-defined]
+
+
+def _unknown_event() -> dict[str, Any]:
+    return {"ok": False,
+            "error": ValidationError("unknown_event", "Unknown event.").to_dict()}
+
+
+def on_connect(auth: Any = None) -> dict[str, Any] | None:
     """Remember the participant token of the handshake (or a fresh one for this socket)."""
+    if _sent_by_client():  # else a socket could shed its identity and presence at will
+        return _unknown_event()
     _connections[request.sid] = Connection(token=token_from_cookie() or new_token())  # type: ignore[attr-defined]
+    return None
 
 
-def on_disconnect(*_args: Any) -> None:
+def on_disconnect(*_args: Any) -> dict[str, Any] | None:
+    """Forget the socket and take it out of the event's presence count."""
+    if _sent_by_client():
+        return _unknown_event()
     conn = _connections.pop(request.sid, None)  # type: ignore[attr-defined]
     if conn is not None and conn.event_id is not None and conn.presence_key:
         live.coalescer.leave(conn.event_id, conn.presence_key)
+    return None
+
+
+def on_unknown(_event: Any, *_args: Any) -> dict[str, Any]:
+    """Any other event name is answered, never acted on (and counts against the bucket)."""
+    return _too_fast(_conn()) or _unknown_event()
+
+
+def _limit_joins(conn: Connection) -> None:
+    """Per-participant join limit, before any database work; never per IP address.
+
+    Keyed on the participant token, so a room of phones reconnecting at once after a
+    restart is never refused: each phone is its own key.
+    """
+    if not limiter.enabled:
+        return
+    item = parse_limit(current_app.config.get("RATELIMIT_JOINS", JOIN_LIMIT))
+    who = hashlib.sha256(conn.token.encode()).hexdigest()[:32]
+    if not limiter.limiter.hit(item, "socket", "join", who):
+        raise RateLimited(
+            "rate_limited", "You are reconnecting very often. Please wait a moment and try again."
+        )
 
 
 @acked("join")
 def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Join an event's room; the ack carries its current questions (resynchronisation)."""
+    code = validation.event_code(data.get("event"))
+    _limit_joins(conn)
     actor = _actor(conn)
-    ref = event_ref(validation.event_code(data.get("event")), actor)
+    ref = event_ref(code, actor)
     as_staff = data.get("staff") is True
     if as_staff:
         operations.require_moderator(actor, ref)
@@ -159,11 +255,8 @@ def on_ask(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     question, _created = operations.ask(
         actor,
         event,
-        body=str(validation.text(data, "body", validation.QUESTION_MAX)),
-        topic=validation.optional_string(data, "topic"),
-        author=validation.text(data, "author", validation.AUTHOR_MAX, required=False),
-        quote=validation.quote(data),
-        client_id=validation.client_id(data),
+        validation.post(data, validation.QUESTION_MAX),
+        validation.optional_string(data, "topic"),
     )
     return {"question": question}
 
@@ -185,10 +278,7 @@ def on_comment(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     new, _created = operations.comment(
         _actor(conn),
         validation.integer(data, "question_id"),
-        body=str(validation.text(data, "body", validation.COMMENT_MAX)),
-        author=validation.text(data, "author", validation.AUTHOR_MAX, required=False),
-        quote=validation.quote(data),
-        client_id=validation.client_id(data),
+        validation.post(data, validation.COMMENT_MAX),
         event_id=_joined(conn),
     )
     return {"comment": new}

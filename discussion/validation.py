@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import ValidationError
@@ -55,6 +56,29 @@ def text(payload: dict[str, Any], field: str, max_len: int, *, required: bool = 
         )
     # Many blank lines in a row would push other questions off the board.
     return re.sub(r"\n{3,}", "\n\n", value)
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """What a participant sends with a question or a comment, checked."""
+
+    body: str
+    author: str | None
+    quote: Quote
+    client_id: str | None
+
+
+def post(payload: dict[str, Any], max_len: int) -> Post:
+    """The body, optional name, quote consent and idempotency key of a post."""
+    value = Post(
+        body=str(text(payload, "body", max_len)),
+        author=text(payload, "author", AUTHOR_MAX, required=False),
+        quote=quote(payload),
+        client_id=client_id(payload),
+    )
+    if value.quote == Quote.NAMED and not value.author:
+        raise ValidationError("name_required", "Give a name to be quoted with it.")
+    return value
 
 
 def quote(payload: dict[str, Any]) -> Quote:
