@@ -9,6 +9,8 @@ export FLASK_APP := wsgi.py
 
 .PHONY: run dev setup install install-test test lint format bench clean
 
+include mk/i18n.mk
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -26,7 +28,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## Migrate the database in instance/, seed the workshop, make sure an organiser exists.
-setup: install
+setup: install i18n-compile
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed
 	$(BIN)/flask users ensure-organiser
@@ -39,7 +41,7 @@ run: setup
 dev: setup
 	DISCUSSION_SOCKETIO_ASYNC_MODE=threading $(BIN)/flask run --debug --host $(HOST) --port $(PORT)
 
-test: install-test
+test: install-test i18n-compile
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
