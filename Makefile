@@ -53,5 +53,10 @@ format: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format discussion tests bench
 
+## Load benchmark: the app and a bare python-socketio server, 500/2000/5000 phones.
+bench: install-test
+	cd bench && npm install --silent --no-audit --no-fund
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

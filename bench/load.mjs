@@ -24,7 +24,7 @@ const JOIN_RATE = Number(args["join-rate"] || 200);
 const VOTE_RATE = Number(args["vote-rate"] || 20);
 const VOTES = Math.min(Number(args.votes || 200), PHONES);
 const PID = args.pid ? Number(args.pid) : null;
-const SETTLE_MS = Number(args.settle || 3000);
+const SETTLE_MS = Number(args.settle || 2000);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
@@ -148,7 +148,22 @@ async function main() {
     );
   }
   await Promise.all(acks);
-  await sleep(SETTLE_MS);
+  // Wait until deliveries stop arriving (2 s without any), at most a minute: a server
+  // that falls behind still gets to deliver, and its lateness shows in the latencies.
+  const arrived = () => joined.reduce((n, p) => n + p.arrivals.length, 0);
+  let last = -1;
+  let quietSince = now();
+  const settleStart = now();
+  while (now() - settleStart < 60000) {
+    await sleep(250);
+    const count = arrived();
+    if (count !== last) {
+      last = count;
+      quietSince = now();
+    } else if (now() - quietSince >= Math.max(2000, SETTLE_MS) ) {
+      break;
+    }
+  }
 
   // Latency: for each vote, when did each phone first see a count >= its count?
   const latencies = [];
