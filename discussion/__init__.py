@@ -104,6 +104,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ALLOWED_ORIGINS=None,
         VOTE_TICK=0.1,
         VOTE_TICK_MAX=1.0,
+        PRESENCE_INTERVAL=2.0,
         CACHE_TTL=1.0,
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="memory://",

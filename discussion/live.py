@@ -63,6 +63,10 @@ class Coalescer:
         self._presence: set[int] = set()
         self._online: dict[int, Counter[str]] = {}
         self._started = False
+        # People arriving by the hundred per second would otherwise re-send the count to
+        # every screen each tick; a count a second or two old is current enough.
+        self.presence_interval = 2.0
+        self._presence_sent: dict[int, float] = {}
         self._app: Flask | None = None
         self.presence_store: PresenceStore | None = None
 
@@ -70,6 +74,7 @@ class Coalescer:
         """Take the tick from the app's config and start from a clean slate."""
         self.tick = float(app.config["VOTE_TICK"])
         self.max_tick = max(self.tick, float(app.config["VOTE_TICK_MAX"]))
+        self.presence_interval = float(app.config["PRESENCE_INTERVAL"])
         self._app = app
         url = app.config.get("REDIS_URL")
         self.presence_store = (
@@ -80,6 +85,7 @@ class Coalescer:
         with self._lock:
             self._votes.clear()
             self._presence.clear()
+            self._presence_sent.clear()
             self._online.clear()
 
     def next_tick(self, sending: float) -> float:
@@ -171,14 +177,19 @@ class Coalescer:
             return counts
         return {**counts, **{row.id: row.votes for row in rows}}
 
-    def flush(self) -> None:
-        """Emit everything pending now."""
+    def flush(self, *, force: bool = False) -> None:
+        """Emit pending votes now, and presence where its interval has passed."""
+        now = time.monotonic()
         with self._lock:
             votes, self._votes = self._votes, {}
-            presence, self._presence = self._presence, set()
+            due = {e for e in self._presence
+                   if force or now - self._presence_sent.get(e, 0.0) >= self.presence_interval}
+            self._presence -= due
+            for event_id in due:
+                self._presence_sent[event_id] = now
         for event_id, counts in votes.items():
             self._emit_votes(event_id, self._latest(counts))
-        for event_id in presence:
+        for event_id in due:
             self._emit_presence(event_id)
 
     def _ensure_started(self) -> None:
