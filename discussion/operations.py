@@ -196,6 +196,27 @@ def _lock_questions(*ids: int | None) -> None:
         )
 
 
+def _locked_comment(comment_id: int) -> Comment:
+    """A comment, with the row of the question it is in held (see _lock_questions).
+
+    A merge may move the comment while we wait for that row, so where it is is read
+    again once the row is ours.
+    """
+    for _attempt in range(3):
+        question_id = db.session.scalar(
+            select(Comment.question_id).where(Comment.id == comment_id)
+        )
+        if question_id is None:
+            break
+        _lock_questions(question_id)
+        found = db.session.get(Comment, comment_id, populate_existing=True)
+        if found is None:
+            break
+        if found.question_id == question_id:
+            return found
+    raise NotFound("comment_not_found", "There is no such comment.")
+
+
 def _publish_question(event: Event, q: Question, *, was_public: bool = True) -> None:
     """Tell each audience about a created or changed question (see live.publish_question)."""
     slugs = topic_slugs(event)
@@ -430,9 +451,7 @@ def delete_question(actor: Actor, question_id: int) -> None:
 @write
 def delete_comment(actor: Actor, comment_id: int) -> None:
     """Delete a comment (its author, or staff)."""
-    found = db.session.get(Comment, comment_id)
-    if found is None:
-        raise NotFound("comment_not_found", "There is no such comment.")
+    found = _locked_comment(comment_id)
     question, event, _ = get_question(found.question_id, actor)
     if found.hidden and not actor.is_staff:
         raise NotFound("comment_not_found", "There is no such comment.")
@@ -446,9 +465,10 @@ def delete_comment(actor: Actor, comment_id: int) -> None:
             .values(comments=Question.comments - 1)
         )
     db.session.delete(found)
+    question_id = question.id
     db.session.commit()
-    live.publish_comment_removed(event.id, comment_id, question.id)
-    db.session.refresh(question)
+    live.publish_comment_removed(event.id, comment_id, question_id)
+    db.session.expire(question)
     _publish_question(event, question)
 
 
@@ -744,9 +764,7 @@ def moderate_comment(
     actor: Actor, comment_id: int, action: str, *, reason: str | None = None
 ) -> dict[str, Any]:
     """Hide or restore a comment (or mute its author) and log it."""
-    found = db.session.get(Comment, comment_id)
-    if found is None:
-        raise NotFound("comment_not_found", "There is no such comment.")
+    found = _locked_comment(comment_id)
     question, event, _ = get_question(found.question_id, actor)
     user = require_moderator(actor, event)
     if action not in COMMENT_ACTIONS:
@@ -765,15 +783,15 @@ def moderate_comment(
         _log(event, user, "restore_comment", reason, question_id=question.id, comment_id=found.id)
     else:
         _set_muted(event, user, found.participant_id, action == "mute", reason, comment_id=found.id)
+    data = {**comment_dict(found), "hidden": found.hidden}  # as committed
     db.session.commit()
-    data = comment_dict(found)
     if action == "hide":
-        live.publish_comment_removed(event.id, found.id, question.id)
+        live.publish_comment_removed(event.id, comment_id, data["question_id"])
     elif action == "restore":
-        live.publish_comment(event.id, data)
-    db.session.refresh(question)
+        live.publish_comment(event.id, {k: v for k, v in data.items() if k != "hidden"})
+    db.session.expire(question)
     _publish_question(event, question)
-    return {**data, "hidden": found.hidden}
+    return data
 
 
 # ---------------------------------------------------------------------------
