@@ -111,7 +111,8 @@
   /* ---- cards ---- */
   const metaParts = (q) => [
     q.topic && topicNames[q.topic] ? h('span', { text: topicNames[q.topic] }) : null,
-    h('span', { text: q.author || S.anonymous }),
+    // The organisers' seeded questions carry their tag; "Anonymous" beside it would contradict it.
+    q.author || !q.seeded ? h('span', { text: q.author || S.anonymous }) : null,
     q.created_at ? h('span', null, [h('time', { class: 'ago', datetime: q.created_at, text: ago(q.created_at) })]) : null,
     q.edited ? h('span', { text: S.edited }) : null
   ].filter(Boolean);
@@ -266,12 +267,19 @@
     clearTimeout(connTimer);
     connWant = state;
     if (state === connShown) return;
-    const apply = () => { connShown = state; conn.setAttribute('data-state', state); conn.textContent = S[state]; };
+    const apply = () => {
+      connShown = state;
+      conn.setAttribute('data-state', state);
+      conn.textContent = S[state];
+      $('presence').hidden = state !== 'connected'; // a count from before the drop would be stale
+    };
     if (connShown === null || connShown === 'connecting') apply(); else connTimer = setTimeout(apply, 2000);
   }
   const lostState = () => navigator.onLine === false ? 'offline' : everJoined ? 'reconnecting' : 'connecting';
 
   /* ---- live messages ---- */
+  const ownInFlight = (q) => outbox.some((it) => it.kind === 'ask' && inflight.has(it.client_id) &&
+    String(it.payload.body).trim() === String(q.body).trim());
   function onQuestion(q) {
     if (!q || q.id == null) return;
     const id = String(q.id), prev = qs.get(id), wasSeen = prev && canSee(prev);
@@ -286,6 +294,9 @@
       if (listed(cur) !== (order.includes(id) || incoming.has(id))) render(false); else updateNow();
     } else if (mine.has(id)) {
       render(true);
+    } else if (ownInFlight(cur)) {
+      /* Our own post, broadcast just before its acknowledgement: posted() shows it, and
+       * the "new questions" bar must not flash (and push the list down) meanwhile. */
     } else {
       announceArrival(id);
       if (sort === 'new' && list.getBoundingClientRect().top > -40) render(true);
