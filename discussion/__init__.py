@@ -42,6 +42,31 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+
+
+class SecurityHeaders:
+    """WSGI middleware adding the security headers to every response that lacks them."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            headers.extend(h for h in SECURITY_HEADERS if h[0].lower() not in present)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
 class DiscussionFlask(Flask):
     """Flask, with static files answered from memory so their compressed forms are cached."""
 
@@ -107,13 +132,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PRESENCE_INTERVAL=2.0,
         CACHE_TTL=1.0,
         RATELIMIT_ENABLED=True,
-        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_STORAGE_URI="sweptmemory://",  # see discussion/ratelimit.py
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_QUESTIONS="6/minute",
         RATELIMIT_COMMENTS="20/minute",
         RATELIMIT_VOTES="120/minute",
         RATELIMIT_LOGIN="10/5minutes",
+        RATELIMIT_JOINS="30/minute",  # per participant: a flapping phone rejoins often
+        SOCKET_EVENT_RATE=20.0,  # events a second one socket may send, on average
+        SOCKET_EVENT_BURST=40.0,  # and at once after a quiet spell
         PROXY_FIX=0,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # a seed file is the largest body (1 MB of text)
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         COMPRESS_CACHE_BACKEND=StaticCompressCache,
         COMPRESS_CACHE_KEY=lambda req: req.path,
@@ -135,7 +164,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(
         app.config.get("SQLALCHEMY_DATABASE_URI") or app.config["DATABASE_URL"]
     )
-    if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+    if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "sweptmemory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -163,7 +192,7 @@ def _own_origins(app: Flask) -> list[str]:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import database  # noqa: F401  (engine listeners)
+    from . import database, ratelimit  # noqa: F401  (engine listeners, limiter storage)
     from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
     from .live import coalescer
 
@@ -193,6 +222,8 @@ def _init_extensions(app: Flask) -> None:
         json=None,
     )
     coalescer.configure(app)
+    # Engine.IO answers /socket.io/ outside Flask: its responses get the headers too.
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
 
 
 class IdConverter(IntegerConverter):
@@ -219,14 +250,3 @@ def _register(app: Flask) -> None:
     auth.init_app(app)
     api.init_app(app)
     app.after_request(set_participant_cookie)
-
-    @app.after_request
-    def _security_headers(response):  # type: ignore[no-untyped-def]
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        return response
