@@ -7,6 +7,7 @@ message is serialised once by python-socketio's manager, whatever the room size.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -67,6 +68,10 @@ class Coalescer:
         # every screen each tick; a count a second or two old is current enough.
         self.presence_interval = 2.0
         self._presence_sent: dict[int, float] = {}
+        # Set by the production server (server.tune_gc): full garbage collections run
+        # when the room has been quiet for a while, not in the middle of a vote.
+        self.idle_gc = False
+        self.gc_every = 300.0
         self._app: Flask | None = None
         self.presence_store: PresenceStore | None = None
 
@@ -204,10 +209,19 @@ class Coalescer:
     def _run(self) -> None:
         heartbeat = 0.0
         pause = self.tick
+        quiet_since = last_gc = time.monotonic()
         while True:
             socketio.sleep(pause)
             started = time.monotonic()
             try:
+                with self._lock:
+                    busy = bool(self._votes or self._presence)
+                if busy:
+                    quiet_since = started
+                elif (self.idle_gc and started - quiet_since > 10.0
+                      and started - last_gc > self.gc_every):
+                    gc.collect()
+                    last_gc = time.monotonic()
                 self.flush()
                 # Yield once: the writers woken by the flush send before this returns.
                 socketio.sleep(0)
