@@ -6,13 +6,14 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify, make_response, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from . import operations, queries, validation
-from .database import _is_locked
+from .database import database_busy
 from .errors import DomainError, ValidationError
 from .extensions import db
 from .identity import http_actor
@@ -225,14 +226,6 @@ def _iso(moment: Any) -> str | None:
 # -- errors: every failure under /api answers the error shape
 
 
-def database_busy(exc: OperationalError) -> DomainError | None:
-    """The ``busy`` error (503) when the database stayed locked through every retry of
-    :func:`~discussion.database.write`, else None (a real fault)."""
-    if not _is_locked(exc):
-        return None
-    return DomainError("busy", "The database is busy. Please try again in a moment.", 503)
-
-
 def init_app(app: Flask) -> None:
     """Turn domain errors, HTTP errors, CSRF failures and a database that stays locked
     into the contract's error shape."""
@@ -258,7 +251,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
-        message = "Missing or invalid CSRF token: send the page's csrf-token as X-CSRFToken."
+        message = gettext(
+            "Missing or invalid CSRF token: send the page's csrf-token as X-CSRFToken."
+        )
         if request.path.startswith("/api/"):
             return error("csrf_failed", message, 400)
         from .views import error_page
@@ -267,14 +262,32 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        message = _http_message(exc)
         if request.path.startswith("/api/"):
             code = (exc.name or "error").lower().replace(" ", "_")
             if exc.code == 429:
                 code = "rate_limited"
-            return error(code, exc.description or exc.name, exc.code or 400)
+            return error(code, message, exc.code or 400)
         from .views import error_page
 
-        return error_page(exc.code or 500, exc.description or "")
+        return error_page(exc.code or 500, message)
+
+
+def _http_message(exc: HTTPException) -> str:
+    """Our own description of an HTTP error (already translated), or werkzeug's default
+    one replaced by a sentence in the reader's language."""
+    if exc.description and exc.description != type(exc).description:
+        return exc.description
+    messages = {
+        400: gettext("The request could not be understood."),
+        401: gettext("Log in as staff to do this."),
+        403: gettext("You do not have the right to do this."),
+        404: gettext("There is nothing at this address."),
+        405: gettext("This method is not allowed here."),
+        413: gettext("The request is too large."),
+        429: gettext("Too many requests: wait a moment and try again."),
+    }
+    return messages.get(exc.code or 500, gettext("Something went wrong; try again."))
 
 
 @bp.get("/events")

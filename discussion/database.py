@@ -19,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from .errors import DomainError
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -86,3 +87,11 @@ def write(fn: Callable[P, R]) -> Callable[P, R]:
             _immediate.reset(token)
 
     return wrapper
+
+
+def database_busy(exc: OperationalError) -> DomainError | None:
+    """The ``busy`` error (503) when the database stayed locked through every retry of
+    :func:`write`, else None (a real fault)."""
+    if not _is_locked(exc):
+        return None
+    return DomainError("busy", "The database is busy. Please try again in a moment.", 503)

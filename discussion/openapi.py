@@ -162,7 +162,9 @@ ERROR_TITLES = {
     404: "Not found, or not visible to the caller",
     405: "This method is not allowed on this path",
     409: "Valid, but the current state does not allow it",
+    413: "The request body is larger than the server accepts",
     429: "Posting too fast: wait a moment and try again",
+    503: "The database stayed busy: retry after the Retry-After header's seconds",
 }
 
 
@@ -323,6 +325,8 @@ def finish(path: str, method: str, spec: dict[str, Any]) -> dict[str, Any]:
     errors = {status: list(codes) for status, codes in spec.pop("errors").items()}
     if method in STATE_CHANGING:
         errors.setdefault(400, []).insert(0, CSRF)
+        errors.setdefault(413, []).append("request_entity_too_large")
+        errors.setdefault(503, []).append("busy")
     if "{" in path:
         errors.setdefault(404, []).append("not_found")
     spec["responses"] = {

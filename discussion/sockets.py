@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, request
+from flask_babel import gettext
 from flask_socketio import join_room, leave_room
 from limits import parse as parse_limit
 from sqlalchemy.exc import OperationalError
 
 from . import cache, live, operations, validation
-from .api import database_busy
+from .database import database_busy
 from .errors import DomainError, RateLimited, ValidationError
 from .extensions import db, limiter, socketio
 from .identity import Actor, new_token, participant_key, staff_user, token_from_cookie
@@ -37,9 +38,6 @@ from .queries import (
 log = logging.getLogger(__name__)
 
 # Defaults of the settings that bound one socket (see docs/security.md).
-EVENT_RATE = 20.0  # SOCKET_EVENT_RATE: events a second a socket may send, on average
-EVENT_BURST = 40.0  # SOCKET_EVENT_BURST: events it may send at once after a quiet spell
-JOIN_LIMIT = "30/minute"  # RATELIMIT_JOINS: joins per participant (a flapping phone rejoins)
 
 
 @dataclass(slots=True)
@@ -96,10 +94,10 @@ def _too_fast(conn: Connection) -> dict[str, Any] | None:
     Checked before anything else, so a flood costs no database work.
     """
     config = current_app.config
-    rate = float(config.get("SOCKET_EVENT_RATE", EVENT_RATE))
+    rate = float(config["SOCKET_EVENT_RATE"])
     if not limiter.enabled or rate <= 0:
         return None
-    if conn.take(rate, float(config.get("SOCKET_EVENT_BURST", EVENT_BURST))):
+    if conn.take(rate, float(config["SOCKET_EVENT_BURST"])):
         return None
     error = RateLimited("rate_limited", "You are sending too fast. Please wait a moment.")
     return {"ok": False, "error": error.to_dict()}
@@ -121,20 +119,15 @@ def acked(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., 
             except DomainError as exc:
                 db.session.rollback()
                 return {"ok": False, "error": exc.to_dict()}
-            except OperationalError as exc:
+            except Exception as exc:  # a bug must not kill the socket; the phone gets an answer
                 db.session.rollback()
-                busy = database_busy(exc)
-                if busy is None:
-                    log.exception("socket handler %s failed", name)
-                    return {"ok": False, "error": {"code": "internal",
-                                                   "message": "Something went wrong; try again."}}
-                log.warning("socket handler %s: database busy after retries", name)
-                return {"ok": False, "error": busy.to_dict()}
-            except Exception:  # a bug must not kill the socket; the phone gets an answer
-                db.session.rollback()
+                busy = database_busy(exc) if isinstance(exc, OperationalError) else None
+                if busy is not None:
+                    log.warning("socket handler %s: database busy after retries", name)
+                    return {"ok": False, "error": busy.to_dict()}
                 log.exception("socket handler %s failed", name)
-                return {"ok": False, "error": {"code": "internal",
-                                               "message": "Something went wrong; try again."}}
+                message = gettext("Something went wrong; try again.")
+                return {"ok": False, "error": {"code": "internal", "message": message}}
 
         _handlers.append((name, handler))
         return handler
@@ -193,7 +186,7 @@ def _limit_joins(conn: Connection) -> None:
     """
     if not limiter.enabled:
         return
-    item = parse_limit(current_app.config.get("RATELIMIT_JOINS", JOIN_LIMIT))
+    item = parse_limit(current_app.config["RATELIMIT_JOINS"])
     who = hashlib.sha256(conn.token.encode()).hexdigest()[:32]
     if not limiter.limiter.hit(item, "socket", "join", who):
         raise RateLimited(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import login
+from helpers import csrf_headers, login
 
 
 @pytest.mark.parametrize("url", ["/", "/e/smartcities", "/login", "/e/smartcities/privacy",
-                                 "/api/v1/events/smartcities", "/nope", "/api/v1/nope"])
+                                 "/api/v1/events/smartcities", "/nope", "/api/v1/nope",
+                                 "/socket.io/?EIO=4&transport=polling", "/socket.io/nope"])
 def test_every_response_carries_the_security_headers(client, url):
     response = client.get(url)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -97,3 +98,11 @@ def test_login_rejects_open_redirects(runner, client):
 def test_moderate_page_needs_a_login(client):
     response = client.get("/e/smartcities/moderate")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_an_oversized_body_is_a_413_with_the_error_shape(client):
+    headers = {**csrf_headers(client), "Content-Type": "application/json"}
+    body = b'{"body": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = client.post("/api/v1/events/smartcities/questions", data=body, headers=headers)
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_entity_too_large"
