@@ -100,7 +100,22 @@ async function joinOne(index) {
   }
 }
 
+async function warmUp() {
+  // A few phones come and go first, so that memory measured from here on is what
+  // each phone costs, not the server's first-request allocations.
+  for (let i = 0; i < 20; i++) await joinOne(PHONES + i);
+  for (let i = 0; i < 20; i++) {
+    const phone = phones[PHONES + i];
+    if (phone) phone.socket.close();
+    delete phones[PHONES + i];
+  }
+  phones.length = PHONES;
+  joinFailures = 0;
+  await sleep(2000);
+}
+
 async function main() {
+  await warmUp();
   const rssBefore = rssKb(PID);
   // Join phase: start phones at JOIN_RATE per second, each running its own flow.
   const joinStart = now();
@@ -119,6 +134,8 @@ async function main() {
 
   // Vote phase: VOTE_RATE votes per second, each from a different phone.
   const votes = []; // [questionId, count, sentAt]
+  const ackTimes = [];
+  const timerLag = []; // how late the harness itself sent each vote (its own load)
   let voteFailures = 0;
   const voteStart = now();
   const acks = [];
@@ -128,11 +145,13 @@ async function main() {
     if (wait > 1) await sleep(wait);
     const qid = questionIds[k % questionIds.length];
     const sentAt = now();
+    timerLag.push(Math.max(0, sentAt - due));
     acks.push(
       joined[k].socket
         .timeout(30000)
         .emitWithAck("vote", { question_id: Number(qid), up: true })
         .then((ack) => {
+          ackTimes.push(now() - sentAt);
           if (ack && ack.ok) votes.push([qid, ack.votes, sentAt]);
           else {
             voteFailures += 1;
@@ -206,6 +225,9 @@ async function main() {
     vote_failures: voteFailures,
     deliveries: delivered,
     deliveries_expected: votes.length * joined.length,
+    harness_lag_ms_p99: percentile(timerLag.sort((a, b) => a - b), 99),
+    vote_ack_ms_p50: percentile(ackTimes.sort((a, b) => a - b), 50),
+    vote_ack_ms_p99: percentile(ackTimes, 99),
     latency_ms_p50: percentile(latencies, 50),
     latency_ms_p95: percentile(latencies, 95),
     latency_ms_p99: percentile(latencies, 99),
