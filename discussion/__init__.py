@@ -234,11 +234,26 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=2**31 - 1)
 
 
+def _localdate(value: str | None) -> str:
+    """An ISO date (YYYY-MM-DD) written out in the reader's language."""
+    from datetime import date
+
+    from flask_babel import format_date
+
+    if not value:
+        return ""
+    try:
+        return str(format_date(date.fromisoformat(value[:10]), "long"))
+    except ValueError:
+        return value
+
+
 def _register(app: Flask) -> None:
     from . import api, auth, board, cli, export, sockets, views
     from .identity import set_participant_cookie
 
     app.url_map.converters["id"] = IdConverter
+    app.jinja_env.filters["localdate"] = _localdate
 
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)

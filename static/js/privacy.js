@@ -21,6 +21,8 @@
           if (key.indexOf(button.dataset.code) !== -1) localStorage.removeItem(key);
         });
       } catch (e) { /* storage may be unavailable */ }
+      // On the participant page, start again as the stranger the server now sees.
+      if (button.dataset.reload) window.setTimeout(function () { window.location.reload(); }, 1500);
     }).catch(function () {
       status.textContent = button.dataset.failed;
       button.disabled = false;
