@@ -11,17 +11,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from limits import parse as parse_limit
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import ObjectDeletedError
 
-from . import cache, live
+from . import cache, live, ratelimit
 from .database import write
 from .errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
-from .extensions import db, limiter
+from .extensions import db
 from .identity import Actor, participant_key
 from .models import (
     Comment,
@@ -111,11 +110,9 @@ def _rate_limit(kind: str, event_id: int, actor: Actor) -> None:
     Called before the write transaction opens: the limiter's storage may switch
     greenlets, which must never happen while SQLite's write lock is held.
     """
-    if not limiter.enabled:
-        return
     who = participant_key(actor.token, event_id) if actor.token else "anonymous"
-    item = parse_limit(current_app.config[f"RATELIMIT_{kind.upper()}"])
-    if not limiter.limiter.hit(item, "op", kind, str(event_id), who):
+    limit = current_app.config[f"RATELIMIT_{kind.upper()}"]
+    if not ratelimit.hit(limit, "op", kind, str(event_id), who):
         raise RateLimited(
             "rate_limited", "You are posting very fast. Please wait a moment and try again."
         )

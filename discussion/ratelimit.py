@@ -11,9 +11,13 @@ limits are kept in Redis instead.
 
 from __future__ import annotations
 
+import logging
 import time
 
+from limits import parse as parse_limit
 from limits.storage import MemoryStorage
+
+log = logging.getLogger(__name__)
 
 
 class SweptMemoryStorage(MemoryStorage):
@@ -31,3 +35,30 @@ class SweptMemoryStorage(MemoryStorage):
         if now - self._swept >= self.SWEEP_EVERY:
             self._swept = now
             self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+
+
+_storage_failing = False
+
+
+def hit(limit: str, *keys: str) -> bool:
+    """Count one hit against ``limit`` (e.g. "6/minute") for these keys; False when over.
+
+    With the counters in Redis, a Redis outage must not stop the room: the hit is
+    allowed, and the outage is logged once until the store answers again.
+    """
+    global _storage_failing
+    from .extensions import limiter
+
+    if not limiter.enabled:
+        return True
+    try:
+        allowed = bool(limiter.limiter.hit(parse_limit(limit), *keys))
+    except Exception:
+        if not _storage_failing:
+            log.error("rate-limit store unreachable: limits are not enforced until it returns")
+        _storage_failing = True
+        return True
+    if _storage_failing:
+        log.warning("rate-limit store reachable again: limits are enforced")
+        _storage_failing = False
+    return allowed

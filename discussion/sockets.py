@@ -17,10 +17,9 @@ from typing import Any
 from flask import current_app, request
 from flask_babel import gettext
 from flask_socketio import join_room, leave_room
-from limits import parse as parse_limit
 from sqlalchemy.exc import OperationalError
 
-from . import cache, live, operations, validation
+from . import cache, live, operations, ratelimit, validation
 from .database import database_busy
 from .errors import DomainError, RateLimited, ValidationError
 from .extensions import db, limiter, socketio
@@ -184,11 +183,8 @@ def _limit_joins(conn: Connection) -> None:
     Keyed on the participant token, so a room of phones reconnecting at once after a
     restart is never refused: each phone is its own key.
     """
-    if not limiter.enabled:
-        return
-    item = parse_limit(current_app.config["RATELIMIT_JOINS"])
     who = hashlib.sha256(conn.token.encode()).hexdigest()[:32]
-    if not limiter.limiter.hit(item, "socket", "join", who):
+    if not ratelimit.hit(current_app.config["RATELIMIT_JOINS"], "socket", "join", who):
         raise RateLimited(
             "rate_limited", "You are reconnecting very often. Please wait a moment and try again."
         )

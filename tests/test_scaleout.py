@@ -96,3 +96,29 @@ def test_plain_postgres_urls_are_accepted(postgres_url):
     assert postgres_url.startswith("postgresql://")
     assert _database_url(postgres_url).startswith("postgresql+psycopg://")
     assert _database_url("postgres://u:p@h/d") == "postgresql+psycopg://u:p@h/d"
+
+
+def test_redis_down_degrades_clearly(live_server_factory, postgres_url):
+    """With Redis unreachable, a process logs it and keeps serving its own phones."""
+    from conftest import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    server = live_server_factory(postgres_url, DISCUSSION_REDIS_URL=dead,
+                                 DISCUSSION_SOCKETIO_CHANNEL=f"test-{uuid.uuid4().hex[:8]}")
+    a, b = Phone(server), Phone(server)
+    try:
+        ack = a.sio.call("ask", {"body": "Is anyone there without Redis?", "client_id": "r1"},
+                         timeout=10)
+        assert ack["ok"], ack  # the rate limit could not be counted: the post goes through
+        qid = ack["question"]["id"]
+        b.wait_for("question", lambda q: q["id"] == qid)  # local delivery goes on
+        vote = b.sio.call("vote", {"question_id": qid, "up": True}, timeout=10)
+        assert vote["ok"], vote
+        a.wait_for("votes", lambda counts: counts.get(str(qid)) == 1)
+    finally:
+        a.sio.disconnect()
+        b.sio.disconnect()
+    log = server.log.read_text()
+    assert "rate-limit store unreachable" in log  # said plainly, once
+    assert "Cannot publish to redis" in log
+    assert "Traceback" not in log  # degraded, not crashed
