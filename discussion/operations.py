@@ -118,6 +118,33 @@ def _rate_limit(kind: str, event_id: int, actor: Actor) -> None:
         )
 
 
+def _add_post(
+    model: type[Question] | type[Comment], participant: Participant, post: Post, **fields: Any
+) -> tuple[Any, bool]:
+    """Add a question or comment; if a concurrent retry with the same ``client_id`` got
+    there first (the unique constraint says so), the stored one instead."""
+    new = model(
+        participant_id=participant.id,
+        client_id=post.client_id,
+        body=post.body,
+        author=post.author,
+        quote=post.quote.value,
+        **fields,
+    )
+    db.session.add(new)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        stored = db.session.scalars(
+            select(model).where(
+                model.participant_id == participant.id, model.client_id == post.client_id
+            )
+        ).one()
+        return stored, False
+    return new, True
+
+
 def _stored(
     model: type[Question] | type[Comment], event_id: int, actor: Actor, client_id: str | None
 ) -> Any:
@@ -274,28 +301,13 @@ def _ask(
         raise Forbidden("muted", "A moderator has paused your posting in this event.")
     topic_id = _topic_id(event, topic)
     pending = event.moderation == Moderation.PRE and not can_moderate(actor.user, event)
-    question = Question(
-        event_id=event.id,
-        topic_id=topic_id,
-        participant_id=participant.id,
-        client_id=post.client_id,
-        body=post.body,
-        author=post.author,
-        quote=post.quote.value,
+    question, created = _add_post(
+        Question, participant, post, event_id=event.id, topic_id=topic_id,
         status=QuestionStatus.PENDING.value if pending else QuestionStatus.VISIBLE.value,
     )
-    db.session.add(question)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # A concurrent retry with the same client_id won the race: answer with its question.
-        db.session.rollback()
-        existing = db.session.scalars(
-            select(Question).where(
-                Question.participant_id == participant.id, Question.client_id == post.client_id
-            )
-        ).one()
-        return question_dict(existing, slugs, mine=True), False
+    if not created:
+        return question_dict(question, slugs, mine=True), False
+    db.session.commit()
     _publish_question(event, question, was_public=False)
     return question_dict(question, slugs, mine=True), True
 
@@ -388,25 +400,9 @@ def _comment(
         raise Conflict("not_commentable", "This question cannot take comments yet.")
     if participant.muted:
         raise Forbidden("muted", "A moderator has paused your posting in this event.")
-    new = Comment(
-        question_id=question.id,
-        participant_id=participant.id,
-        client_id=post.client_id,
-        body=post.body,
-        author=post.author,
-        quote=post.quote.value,
-    )
-    db.session.add(new)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        existing = db.session.scalars(
-            select(Comment).where(
-                Comment.participant_id == participant.id, Comment.client_id == post.client_id
-            )
-        ).one()
-        return comment_dict(existing, mine=True), False
+    new, created = _add_post(Comment, participant, post, question_id=question.id)
+    if not created:
+        return comment_dict(new, mine=True), False
     db.session.execute(
         update(Question).where(Question.id == question.id).values(comments=Question.comments + 1)
     )
