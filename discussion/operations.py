@@ -484,6 +484,11 @@ def forget_me(actor: Actor, event: Event) -> dict[str, int]:
     if participant is None:
         return result
     pid = participant.id
+    # Every question this changes, locked first (as votes, merges and deletes do).
+    _lock_questions(
+        *db.session.scalars(select(Comment.question_id).where(Comment.participant_id == pid)),
+        *db.session.scalars(select(Question.id).where(Question.participant_id == pid)),
+    )
     touched: set[int] = set()
     # Comments: erase, and lower the visible counts of the threads they were in.
     for c in db.session.scalars(select(Comment).where(Comment.participant_id == pid)).all():

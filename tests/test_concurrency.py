@@ -244,3 +244,33 @@ def test_concurrent_merges_deletes_votes_and_comments_keep_counts_true(server):
         for q in listed["questions"]:
             if q["id"] in by_id:
                 assert q["votes"] == by_id[q["id"]][1]
+
+
+def test_forget_me_during_merges_and_votes_keeps_counts_true(server):
+    staff = Staff(server)
+    forgetful, other = Phone(server), Phone(server)
+    mine = forgetful.ask("Forget me while my question is merged?")
+    target = other.ask("Is my question merged into?")
+    for qid in (mine, target):
+        status, _ = forgetful.call("POST", f"/api/v1/questions/{qid}/comments",
+                                   {"body": "a comment that will be forgotten"})
+        assert status == 201
+    voters = [Phone(server) for _ in range(6)]
+    for v in voters[:3]:
+        assert v.call("PUT", f"/api/v1/questions/{mine}/vote")[0] == 200
+    assert forgetful.call("PUT", f"/api/v1/questions/{target}/vote")[0] == 200
+    calls: list[Callable[[], tuple[int, Any]]] = [
+        lambda: staff.moderate(mine, "merge", into=target),
+        lambda: forgetful.call("DELETE", f"{EVENT}/me"),
+    ]
+    calls += [lambda v=v, q=q: v.call("PUT", f"/api/v1/questions/{q}/vote")
+              for v in voters for q in (mine, target)]
+    results = concurrently(calls)
+    no_server_errors(results)
+    for qid, votes, comments, _status, _merged, vote_rows, comment_rows in rows(server, COUNTS):
+        # Forgotten votes stay counted without a row; every counted comment has its row.
+        assert votes >= vote_rows >= 0, (qid, votes, vote_rows)
+        assert comments == comment_rows >= 0, (qid, comments, comment_rows)
+    forgotten = rows(server, "SELECT count(*) FROM comments WHERE body = "
+                             "'a comment that will be forgotten'")
+    assert forgotten == [(0,)]
