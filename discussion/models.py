@@ -68,6 +68,21 @@ event_moderators = Table(
 )
 
 
+# The event's plain fields, set as given by the API, the console and seed files.
+EVENT_SCALARS = (
+    "title",
+    "description",
+    "place",
+    "moderator",
+    "policy",
+    "licence",
+    "retention_days",
+    "speakers",
+    "organisers",
+    "date",
+)
+
+
 class Event(db.Model):
     """A workshop session with its own join code, topics and questions."""
 

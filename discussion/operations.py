@@ -23,6 +23,7 @@ from .errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, Va
 from .extensions import db
 from .identity import Actor, participant_key
 from .models import (
+    EVENT_SCALARS,
     Comment,
     Event,
     EventStatus,
@@ -795,20 +796,8 @@ def moderate_comment(
 # ---------------------------------------------------------------------------
 # Staff: events
 
-EVENT_FIELDS_ORGANISER = (
-    "title",
-    "description",
-    "place",
-    "moderator",
-    "policy",
-    "licence",
-    "retention_days",
-    "speakers",
-    "organisers",
-    "date",
-    "topics",
-    "moderators",
-)
+# Only organisers change these; moderators may change status and moderation mode.
+EVENT_FIELDS_ORGANISER = (*EVENT_SCALARS, "topics", "moderators")
 
 
 def create_event(actor: Actor, data: dict[str, Any]) -> Event:
@@ -843,20 +832,7 @@ def _create_event(user: User | None, data: dict[str, Any]) -> Event:
 
 
 def _apply_event_fields(event: Event, data: dict[str, Any]) -> None:
-    for field in (
-        "title",
-        "description",
-        "place",
-        "moderator",
-        "policy",
-        "licence",
-        "retention_days",
-        "speakers",
-        "organisers",
-        "date",
-        "status",
-        "moderation",
-    ):
+    for field in (*EVENT_SCALARS, "status", "moderation"):
         if field in data and data[field] is not None:
             setattr(event, field, data[field])
     if "topics" in data and data["topics"] is not None:

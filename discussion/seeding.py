@@ -16,7 +16,7 @@ from sqlalchemy import select
 from . import validation
 from .errors import ValidationError
 from .extensions import db
-from .models import Event, Question, QuestionStatus, Topic
+from .models import EVENT_SCALARS, Event, Question, QuestionStatus, Topic
 
 BUNDLED = Path(__file__).parent / "seeds" / "smartcities-2016.toml"
 SEED_FORMAT = 1
@@ -94,8 +94,7 @@ def load_seed(seed: dict[str, Any]) -> tuple[Event, int]:
     if event is None:
         event = Event(code=fields["code"], title=fields["title"])
         db.session.add(event)
-    for name in ("title", "description", "place", "moderator", "policy", "licence",
-                 "retention_days", "speakers", "organisers", "date", "status", "moderation"):
+    for name in (*EVENT_SCALARS, "status", "moderation"):
         if fields.get(name) is not None:
             setattr(event, name, fields[name])
     by_slug = {t.slug: t for t in event.topics}
