@@ -313,14 +313,20 @@ def _ask(
     return question_dict(question, slugs, mine=True), True
 
 
+def _event_of(question_id: int, event_id: int | None) -> int:
+    """The event of a question, in one small query: what the rate limit and the retry
+    check need before the write transaction (which checks visibility itself)."""
+    found = db.session.scalar(select(Question.event_id).where(Question.id == question_id))
+    if found is None or (event_id is not None and found != event_id):
+        raise NotFound("question_not_found", "There is no such question in this event.")
+    return found
+
+
 def vote(
     actor: Actor, question_id: int, up: bool, *, event_id: int | None = None
 ) -> dict[str, Any]:
     """Upvote (``up``) or take back a vote; repeating either changes nothing."""
-    _question, event, _ = get_question(question_id, actor)
-    if event_id is not None and event.id != event_id:
-        raise NotFound("question_not_found", "There is no such question in this event.")
-    _rate_limit("votes", event.id, actor)
+    _rate_limit("votes", _event_of(question_id, event_id), actor)
     return _vote(actor, question_id, up, event_id=event_id)
 
 
@@ -369,13 +375,11 @@ def comment(
     actor: Actor, question_id: int, post: Post, *, event_id: int | None = None
 ) -> tuple[dict[str, Any], bool]:
     """Comment on a question; a retry with the same ``client_id`` returns the stored one."""
-    _question, event, _ = get_question(question_id, actor)
-    if event_id is not None and event.id != event_id:
-        raise NotFound("question_not_found", "There is no such question in this event.")
-    existing = _stored(Comment, event.id, actor, post.client_id)
+    event = _event_of(question_id, event_id)
+    existing = _stored(Comment, event, actor, post.client_id)
     if existing is not None:
         return comment_dict(existing, mine=True), False
-    _rate_limit("comments", event.id, actor)
+    _rate_limit("comments", event, actor)
     return _comment(actor, question_id, post, event_id)
 
 
