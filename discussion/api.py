@@ -12,13 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from . import operations, queries, validation
+from . import operations, policy, queries, validation
 from .database import database_busy
 from .errors import DomainError, ValidationError
 from .extensions import db
 from .identity import http_actor
 from .models import ModerationEntry
 from .openapi import openapi_document
+from .policy import Need, access
 from .queries import event_dict, find_event, list_comments, list_questions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -48,12 +49,14 @@ def _json() -> Any:
 
 
 @bp.get("/events/<code>")
+@access(Need.ANYONE)
 def get_event(code: str):  # type: ignore[no-untyped-def]
     """The event with its topics."""
     return jsonify(event_dict(find_event(code, http_actor())))
 
 
 @bp.get("/events/<code>/questions")
+@access(Need.ANYONE)
 def get_questions(code: str):  # type: ignore[no-untyped-def]
     """The questions the caller may see, ranked."""
     actor = http_actor()
@@ -66,6 +69,7 @@ def get_questions(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/events/<code>/questions")
+@access(Need.PARTICIPANT)
 def post_question(code: str):  # type: ignore[no-untyped-def]
     """Ask a question (201), or return the stored one for a repeated client_id (200)."""
     actor = http_actor()
@@ -81,12 +85,14 @@ def post_question(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/questions/<id:question_id>/vote", methods=["PUT", "DELETE"])
+@access(Need.PARTICIPANT)
 def put_vote(question_id: int):  # type: ignore[no-untyped-def]
     """Upvote (PUT) or take back (DELETE); repeating either changes nothing."""
     return jsonify(operations.vote(http_actor(), question_id, request.method == "PUT"))
 
 
 @bp.route("/questions/<id:question_id>/comments", methods=["GET", "POST"])
+@access(Need.PARTICIPANT)
 def comments(question_id: int):  # type: ignore[no-untyped-def]
     """GET: a question's thread, oldest first. POST: comment (201), or the stored
     comment for a repeated client_id (200). One rule, so a bad id is 404 for both."""
@@ -100,6 +106,7 @@ def comments(question_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/questions/<id:question_id>")
+@access(Need.AUTHOR_OR_MODERATOR)
 def delete_question(question_id: int):  # type: ignore[no-untyped-def]
     """Delete a question (its author, or staff)."""
     operations.delete_question(http_actor(), question_id)
@@ -107,6 +114,7 @@ def delete_question(question_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/comments/<id:comment_id>")
+@access(Need.AUTHOR_OR_MODERATOR)
 def delete_comment(comment_id: int):  # type: ignore[no-untyped-def]
     """Delete a comment (its author, or staff)."""
     operations.delete_comment(http_actor(), comment_id)
@@ -114,6 +122,7 @@ def delete_comment(comment_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/events/<code>/me")
+@access(Need.PARTICIPANT)
 def forget_me(code: str):  # type: ignore[no-untyped-def]
     """Forget me: erase or anonymise everything this participant posted in the event."""
     actor = http_actor()
@@ -121,6 +130,7 @@ def forget_me(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/events/<code>/moderation")
+@access(Need.ANYONE)
 def public_moderation(code: str):  # type: ignore[no-untyped-def]
     """The public side of moderation: policy, how much is hidden, and why; never the text."""
     return jsonify(queries.public_moderation(find_event(code, http_actor())))
@@ -130,6 +140,7 @@ def public_moderation(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/events")
+@access(Need.ORGANISER)
 def create_event():  # type: ignore[no-untyped-def]
     """Create an event (organisers)."""
     data = validation.event_fields(_body(), creating=True)
@@ -138,6 +149,7 @@ def create_event():  # type: ignore[no-untyped-def]
 
 
 @bp.patch("/events/<code>")
+@access(Need.MODERATOR)
 def patch_event(code: str):  # type: ignore[no-untyped-def]
     """Change an event: status and moderation mode (its moderators), anything (organisers)."""
     actor = http_actor()
@@ -147,6 +159,7 @@ def patch_event(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/questions/<id:question_id>/moderate")
+@access(Need.MODERATOR)
 def moderate_question(question_id: int):  # type: ignore[no-untyped-def]
     """One moderation action on a question; answers the (staff) Question."""
     data = _body()
@@ -165,6 +178,7 @@ def moderate_question(question_id: int):  # type: ignore[no-untyped-def]
             question_id,
             action,
             reason=validation.text(data, "reason", validation.REASON_MAX, required=False),
+            reason_code=validation.reason_code(data),
             body=body,
             into=into,
         )
@@ -172,6 +186,7 @@ def moderate_question(question_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/comments/<id:comment_id>/moderate")
+@access(Need.MODERATOR)
 def moderate_comment(comment_id: int):  # type: ignore[no-untyped-def]
     """Hide or restore a comment, or mute its author."""
     data = _body()
@@ -188,16 +203,18 @@ def moderate_comment(comment_id: int):  # type: ignore[no-untyped-def]
             comment_id,
             action,
             reason=validation.text(data, "reason", validation.REASON_MAX, required=False),
+            reason_code=validation.reason_code(data),
         )
     )
 
 
 @bp.get("/events/<code>/moderation-log")
+@access(Need.MODERATOR)
 def moderation_log(code: str):  # type: ignore[no-untyped-def]
     """Every moderation action of the event, newest first (staff)."""
     actor = http_actor()
     event = find_event(code, actor)
-    operations.require_moderator(actor, event)
+    policy.require_moderator(actor, event)
     entries = db.session.scalars(
         select(ModerationEntry)
         .where(ModerationEntry.event_id == event.id)
@@ -205,13 +222,14 @@ def moderation_log(code: str):  # type: ignore[no-untyped-def]
     )
     return jsonify({"entries": [
         {"id": e.id, "action": e.action, "question_id": e.question_id,
-         "comment_id": e.comment_id, "reason": e.reason,
+         "comment_id": e.comment_id, "reason": e.reason, "reason_code": e.reason_code,
          "by": e.user.email if e.user else None, "at": _iso(e.at)}
         for e in entries
     ]})
 
 
 @bp.get("/openapi.json")
+@access(Need.ANYONE)
 def openapi():  # type: ignore[no-untyped-def]
     """The OpenAPI 3.1 description of this API."""
     return jsonify(openapi_document())
@@ -291,21 +309,21 @@ def _http_message(exc: HTTPException) -> str:
 
 
 @bp.get("/events")
+@access(Need.STAFF)
 def list_events():  # type: ignore[no-untyped-def]
     """Staff: the events this user can moderate (all of them for organisers)."""
-    actor = http_actor()
-    if actor.user is None:
-        raise DomainError("login_required", "Log in as staff to do this.", 401)
-    return jsonify({"events": [event_dict(e) for e in operations.events_for(actor.user)]})
+    user = policy.require_staff(http_actor())
+    return jsonify({"events": [event_dict(e) for e in operations.events_for(user)]})
 
 
 @bp.post("/events/seed")
+@access(Need.ORGANISER)
 def seed_event():  # type: ignore[no-untyped-def]
     """Organisers: load a seed file (TOML text, or JSON ``{"toml": "..."}``); idempotent."""
     from .seeding import SeedError, parse_seed_text
 
     actor = http_actor()
-    operations.require_organiser(actor)
+    policy.require_organiser(actor)
     if request.is_json:
         raw = validation.require_object(_json()).get("toml")
     else:

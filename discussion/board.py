@@ -13,12 +13,11 @@ from markupsafe import Markup
 from .errors import DomainError
 from .identity import Actor, http_actor
 from .models import Event
+from .policy import Need, access, question_public
 from .queries import event_dict, find_event, list_questions
 
 bp = Blueprint("board", __name__)
 
-# The board shows what participants see: nothing pending or hidden.
-PUBLIC_STATUSES = ("visible", "answered")
 THEMES = ("dark", "light")
 # QR codes are always dark modules on a light ground (inverted codes defeat many scanners),
 # with the standard four-module quiet zone so the code scans on a dark board too.
@@ -132,7 +131,7 @@ def board_context(event: Event) -> dict[str, Any]:
 
     data = event_dict(event)
     questions = [
-        q for q in list_questions(event, Actor(token=None)) if q["status"] in PUBLIC_STATUSES
+        q for q in list_questions(event, Actor(token=None)) if question_public(q["status"])
     ]
     slugs = {t["slug"] for t in data["topics"]}
     topic = request.args.get("topic") or None
@@ -199,6 +198,7 @@ def console_context(event: Event) -> dict[str, Any]:
 
 
 @bp.get("/e/<code>/qr.svg")
+@access(Need.ANYONE)
 def qr_svg(code: str) -> Response:
     """The join QR code of an event as a standalone SVG file (for slides and print)."""
     try:

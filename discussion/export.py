@@ -35,7 +35,6 @@ from flask import (
     Response,
     current_app,
     jsonify,
-    redirect,
     request,
     stream_with_context,
     url_for,
@@ -60,7 +59,7 @@ from .models import (
     Topic,
     Vote,
 )
-from .operations import can_moderate
+from .policy import Need, access, moderates
 from .queries import PUBLIC_ACTIONS, iso  # the public log's actions: the reports list them
 
 bp = Blueprint("export", __name__)
@@ -816,17 +815,13 @@ def _refuse(status: int, code: str, message: str):  # type: ignore[no-untyped-de
 
 
 @bp.get("/e/<code>/export.<any(csv, json, md, html):fmt>")
+@access(Need.MODERATOR, files=True)
 def download(code: str, fmt: str):  # type: ignore[no-untyped-def]
     """Staff who moderate the event download its export as an attachment."""
-    if not current_user.is_authenticated:
-        if _wants_json():
-            return jsonify({"error": {"code": "login_required",
-                                      "message": _("Log in as staff to do this.")}}), 401
-        return redirect(url_for("auth.login", next=request.path))
     event = find_event_any(code)
     if event is None:
         return _refuse(404, "event_not_found", _("There is no event with this code."))
-    if not can_moderate(current_user, event):
+    if not moderates(current_user, event):
         return _refuse(403, "forbidden", _("You do not moderate this event."))
     event_code = event.code
     css_href = url_for("static", filename="css/report.css", _external=True)

@@ -17,10 +17,9 @@ from typing import Any
 
 from flask import Flask
 
-from . import cache
+from . import cache, policy
 from .extensions import socketio
 
-PUBLIC_STATUSES = ("visible", "answered")
 log = logging.getLogger(__name__)
 
 
@@ -295,6 +294,27 @@ class PresenceStore:
 coalescer = Coalescer()
 
 
+def audience(
+    event_id: int, *, public: bool, author_key: str | None = None, staff: bool = True
+) -> list[str]:
+    """The rooms a message about something in an event may reach, from the policy.
+
+    The event's room (every phone and board) only when participants may read the
+    thing (``public``); the author's own sockets when the thing is theirs and not
+    public (their pending question); the staff room, whose sockets belong to the
+    event's moderators (see sockets.on_join and StaffWatch). Every emit below asks
+    this function, so nothing reaches a room that may not read it.
+    """
+    rooms = []
+    if public:
+        rooms.append(event_room(event_id))
+    elif author_key is not None:
+        rooms.append(participant_room(author_key))
+    if staff:
+        rooms.append(staff_room(event_id))
+    return rooms
+
+
 def publish_question(
     event_id: int,
     public: dict[str, Any],
@@ -308,41 +328,55 @@ def publish_question(
     Staff consoles sit in the staff room only, so they get the staff shape once.
     """
     cache.bump(event_id)
-    if public["status"] in PUBLIC_STATUSES:
-        socketio.emit("question", public, to=event_room(event_id))
+    readable = policy.question_public(public["status"])
+    if readable:
+        socketio.emit("question", public, to=audience(event_id, public=True, staff=False))
     else:
         # Hidden or pending: gone from the public list (if it was ever on it, so that a
         # pending question's id reaches no one else); only its author sees it pending.
         if was_public:
-            socketio.emit("question_removed", {"id": public["id"]}, to=event_room(event_id))
+            publish_removed(event_id, public["id"], was_public=True, staff=False)
         if public["status"] == "pending" and author_key is not None:
-            socketio.emit("question", {**public, "mine": True}, to=participant_room(author_key))
+            socketio.emit("question", {**public, "mine": True},
+                          to=audience(event_id, public=False, author_key=author_key,
+                                      staff=False))
     socketio.emit("question", staff, to=staff_room(event_id))
 
 
-def publish_removed(event_id: int, question_id: int) -> None:
-    """A question was deleted or merged away."""
+def publish_removed(
+    event_id: int, question_id: int, *, was_public: bool, staff: bool = True
+) -> None:
+    """A question was deleted or merged away (its id reaches only who could see it)."""
     cache.bump(event_id)
-    socketio.emit(
-        "question_removed", {"id": question_id}, to=[event_room(event_id), staff_room(event_id)]
-    )
+    rooms = audience(event_id, public=was_public, staff=staff)
+    if rooms:
+        socketio.emit("question_removed", {"id": question_id}, to=rooms)
 
 
 def publish_comment(event_id: int, comment: dict[str, Any], *, public: bool = True) -> None:
-    """A comment was added (or restored); hidden ones go to staff only."""
+    """A comment was added or restored: its text goes to participants only when they
+    may read it (a visible comment on a public question), else to staff only."""
     cache.bump(event_id)
-    rooms = [event_room(event_id), staff_room(event_id)] if public else staff_room(event_id)
-    socketio.emit("comment", comment, to=rooms)
+    socketio.emit("comment", comment, to=audience(event_id, public=public))
 
 
-def publish_comment_removed(event_id: int, comment_id: int, question_id: int) -> None:
+def publish_comment_removed(
+    event_id: int, comment_id: int, question_id: int, *, was_public: bool = True
+) -> None:
     """A comment was deleted or hidden."""
     cache.bump(event_id)
     socketio.emit(
         "comment_removed",
         {"id": comment_id, "question_id": question_id},
-        to=[event_room(event_id), staff_room(event_id)],
+        to=audience(event_id, public=was_public),
     )
+
+
+def publish_notice(event_id: int, author_key: str | None, notice: dict[str, Any]) -> None:
+    """Tell a question's author what a moderator did with it (their own sockets only)."""
+    if author_key is None:
+        return
+    socketio.emit("notice", notice, to=participant_room(author_key))
 
 
 def publish_event(event: Any) -> None:
@@ -351,9 +385,9 @@ def publish_event(event: Any) -> None:
     cache.bump_events()
     from .queries import event_dict
 
-    socketio.emit("event", event_dict(event), to=[event_room(event.id), staff_room(event.id)])
+    socketio.emit("event", event_dict(event), to=audience(event.id, public=True))
 
 
 def publish_votes(event_id: int, counts: dict[int, int]) -> None:
-    """New vote counts, coalesced over the tick."""
+    """New vote counts (of public questions: only those can be voted on), coalesced."""
     coalescer.votes(event_id, counts)

@@ -55,6 +55,16 @@ class Quote(enum.StrEnum):
     NONE = "none"
 
 
+class ReasonCode(enum.StrEnum):
+    """The common reasons a moderator picks with one click; shown translated."""
+
+    OFF_TOPIC = "off_topic"
+    PERSONAL_ATTACK = "personal_attack"
+    PERSONAL_DATA = "personal_data"
+    SPAM = "spam"
+    DUPLICATE = "duplicate"
+
+
 class Role(enum.StrEnum):
     ORGANISER = "organiser"
     MODERATOR = "moderator"
@@ -136,16 +146,21 @@ class Topic(db.Model):
 class Participant(db.Model):
     """A pseudonymous participant of one event: no name, no address, no user agent.
 
-    ``key`` is a digest of the random token in the participant's signed cookie and the
-    event, so the same phone is a different, unlinkable participant in each event.
+    ``key`` is an HMAC, keyed with the app's secret, of the random token in the
+    participant's signed cookie and the event: the same phone is a different,
+    unlinkable participant in each event, and a database dump alone cannot be matched
+    to a cookie jar. A ``forgotten`` row is what "forget me" leaves: its key is a
+    further HMAC of the old one (a tombstone), it holds only the votes (so the same
+    cookie cannot vote twice) and the mute (so forgetting does not lift it).
     """
 
     __tablename__ = "participants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    key: Mapped[str | None] = mapped_column(String(64))  # None once purged or forgotten
+    key: Mapped[str | None] = mapped_column(String(80))  # None once purged
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    forgotten: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("event_id", "key", name="uq_participants_event_key"),)
@@ -160,11 +175,18 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
+    # Bumped by logout, a password or role change and removal: every session cookie
+    # and open socket that carries an older version loses its rights at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     events: Mapped[list[Event]] = relationship(
         secondary=event_moderators, back_populates="moderators"
     )
+
+    def get_id(self) -> str:
+        """Flask-Login's session token: the id and the session version (see auth)."""
+        return f"{self.id}.{self.session_version}"
 
     __table_args__ = (CheckConstraint("role in ('organiser', 'moderator')", name="role"),)
 
@@ -269,6 +291,8 @@ class ModerationEntry(db.Model):
     )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # A common reason picked from a list, stored as a code and shown translated.
+    reason_code: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     user: Mapped[User | None] = relationship()

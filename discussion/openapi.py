@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from . import validation
-from .models import EventStatus, Moderation, QuestionStatus, Quote
+from .models import EventStatus, Moderation, QuestionStatus, Quote, ReasonCode
 from .operations import COMMENT_ACTIONS, QUESTION_ACTIONS
 from .queries import PUBLIC_ACTIONS
 
@@ -139,6 +139,9 @@ def obj(
 
 
 ID = integer(1, ID_MAX)
+REASON_CODE = nullable(enum(
+    ReasonCode, "A common reason picked with one click, stored as this code and shown "
+    "translated; the free-text `reason` may add to it."))
 
 # ---------------------------------------------------------------------------
 # Response helpers
@@ -457,6 +460,7 @@ def schemas() -> dict[str, Schema]:
                         {
                             "action": enum(PUBLIC_ACTIONS),
                             "reason": string(),
+                            "reason_code": REASON_CODE,
                             "at": timestamp(),
                         }
                     ),
@@ -474,6 +478,7 @@ def schemas() -> dict[str, Schema]:
                             "question_id": nullable(ID),
                             "comment_id": nullable(ID),
                             "reason": string(),
+                            "reason_code": REASON_CODE,
                             "by": nullable(string(description="The staff member's email.")),
                             "at": timestamp(),
                         }
@@ -529,6 +534,7 @@ def schemas() -> dict[str, Schema]:
                         required=False,
                     )
                 ),
+                "reason_code": REASON_CODE,
                 "body": text(validation.QUESTION_MAX, "The corrected text (`edit` only)."),
                 "into": {**ID, "description": "The question to merge into (`merge` only)."},
             },
@@ -549,6 +555,7 @@ def schemas() -> dict[str, Schema]:
             {
                 "action": enum(COMMENT_ACTIONS),
                 "reason": nullable(text(validation.REASON_MAX, required=False)),
+                "reason_code": REASON_CODE,
             },
             required=["action"],
             closed=False,
@@ -993,7 +1000,8 @@ def paths() -> dict[str, Any]:
                     )
                 },
                 errors={
-                    400: [BODY, "invalid_action", *TEXT_ERRORS, "invalid_id", "merge_into_self"],
+                    400: [BODY, "invalid_action", *TEXT_ERRORS, "invalid_id", "merge_into_self",
+                          "invalid_reason_code"],
                     401: ["login_required"],
                     403: ["forbidden"],
                     404: ["question_not_found"],
@@ -1039,7 +1047,8 @@ def paths() -> dict[str, Any]:
                     "200": ok("The comment after the action, with `hidden`.", ref("Comment"))
                 },
                 errors={
-                    400: [BODY, "invalid_action", "invalid_type", "control_characters", "too_long"],
+                    400: [BODY, "invalid_action", "invalid_type", "control_characters", "too_long",
+                          "invalid_reason_code"],
                     401: ["login_required"],
                     403: ["forbidden"],
                     404: ["comment_not_found", "question_not_found"],

@@ -17,11 +17,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import ObjectDeletedError
 
-from . import cache, live, ratelimit
+from . import cache, live, policy, ratelimit, signals
 from .database import write
 from .errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
 from .extensions import db
-from .identity import Actor, participant_key
+from .identity import Actor, participant_key, tombstone
 from .models import (
     EVENT_SCALARS,
     Comment,
@@ -50,34 +50,11 @@ from .queries import (
 from .validation import Post
 
 # ---------------------------------------------------------------------------
-# Shared rules
+# Shared rules (who may do what: discussion.policy)
 
-
-def can_moderate(user: User | None, event: Event) -> bool:
-    """Organisers moderate every event; a moderator only the events they are appointed to."""
-    if user is None:
-        return False
-    if user.role == Role.ORGANISER:
-        return True
-    return any(e.id == event.id for e in user.events)
-
-
-def require_moderator(actor: Actor, event: Event) -> User:
-    """The actor's staff user, if they may moderate this event."""
-    if actor.user is None:
-        raise Unauthorized("login_required", "Log in as staff to do this.")
-    if not can_moderate(actor.user, event):
-        raise Forbidden("forbidden", "You do not moderate this event.")
-    return actor.user
-
-
-def require_organiser(actor: Actor) -> User:
-    """The actor's staff user, if they are an organiser."""
-    if actor.user is None:
-        raise Unauthorized("login_required", "Log in as staff to do this.")
-    if actor.user.role != Role.ORGANISER:
-        raise Forbidden("forbidden", "Only organisers can do this.")
-    return actor.user
+can_moderate = policy.moderates
+require_moderator = policy.require_moderator
+require_organiser = policy.require_organiser
 
 
 def _ensure_open(event: Event) -> None:
@@ -86,15 +63,18 @@ def _ensure_open(event: Event) -> None:
 
 
 def _participant(event: Event, actor: Actor) -> Participant:
-    """The actor's participant in this event, created on their first write."""
+    """The actor's participant in this event, created on their first write.
+
+    Someone who pressed "forget me" comes back as a new participant, still muted if
+    they were (the mute is kept under their tombstone).
+    """
     if actor.token is None:
         raise Unauthorized("no_identity", "No participant identity: load the event page first.")
     key = participant_key(actor.token, event.id)
-    participant = db.session.scalar(
-        select(Participant).where(Participant.event_id == event.id, Participant.key == key)
-    )
+    participant = find_participant(event.id, actor.token)
     if participant is None:
-        participant = Participant(event_id=event.id, key=key)
+        muted = bool(_tombstoned(event.id, key, Participant.muted))
+        participant = Participant(event_id=event.id, key=key, muted=muted)
         try:
             with db.session.begin_nested():
                 db.session.add(participant)
@@ -103,6 +83,13 @@ def _participant(event: Event, actor: Actor) -> Participant:
                 select(Participant).where(Participant.event_id == event.id, Participant.key == key)
             ).one()
     return participant
+
+
+def _tombstoned(event_id: int, key: str, column: Any) -> Any:
+    """A column of what "forget me" left of this key in this event, if anything."""
+    return db.session.scalar(
+        select(column).where(Participant.event_id == event_id, Participant.key == tombstone(key))
+    )
 
 
 def _rate_limit(kind: str, event_id: int, actor: Actor) -> None:
@@ -192,12 +179,14 @@ def _log(
     question_id: int | None = None,
     comment_id: int | None = None,
     participant_id: int | None = None,
+    reason_code: str | None = None,
 ) -> None:
     db.session.add(
         ModerationEntry(
             event_id=event.id,
             action=action,
             reason=reason or "",
+            reason_code=reason_code,
             question_id=question_id,
             comment_id=comment_id,
             participant_id=participant_id,
@@ -242,25 +231,35 @@ def _locked_comment(comment_id: int) -> Comment:
     raise NotFound("comment_not_found", "There is no such comment.")
 
 
-def _publish_question(event: Event, q: Question, *, was_public: bool = True) -> None:
-    """Tell each audience about a created or changed question (see live.publish_question)."""
+def _author_key(participant_id: int | None) -> str | None:
+    """The key of a post's author, which names their own sockets' room."""
+    if participant_id is None:
+        return None
+    return db.session.scalar(select(Participant.key).where(Participant.id == participant_id))
+
+
+def _publish_question(
+    event: Event, q: Question, *, was_public: bool = True, notice: dict[str, Any] | None = None
+) -> None:
+    """Tell each audience about a created or changed question (see live.publish_question),
+    and its author what a moderator did with it (``notice``)."""
     slugs = topic_slugs(event)
-    author_key = None
     try:
         status = q.status  # read again after the commit: the latest state is sent
     except ObjectDeletedError:
         return  # deleted since by another request, which tells the rooms itself
-    if status == QuestionStatus.PENDING and q.participant_id is not None:
-        author_key = db.session.scalar(
-            select(Participant.key).where(Participant.id == q.participant_id)
-        )
+    author_key = None
+    if (status == QuestionStatus.PENDING or notice) and q.participant_id is not None:
+        author_key = _author_key(q.participant_id)
     live.publish_question(
         event.id,
         question_dict(q, slugs),
         staff_question_dict(q, slugs),
-        author_key,
+        author_key if status == QuestionStatus.PENDING else None,
         was_public=was_public,
     )
+    if notice is not None:
+        live.publish_notice(event.id, author_key, {"question_id": q.id, **notice})
 
 
 # ---------------------------------------------------------------------------
@@ -342,8 +341,12 @@ def _vote(
     if question.status not in (QuestionStatus.VISIBLE, QuestionStatus.ANSWERED):
         raise Conflict("not_votable", "This question cannot be voted on yet.")
     participant = _participant(event, actor)
+    # The vote this person kept through "forget me", if any: still theirs, still one.
+    kept = _tombstoned(event.id, participant.key or "", Participant.id)
+    if kept is not None and db.session.get(Vote, (question.id, kept)) is None:
+        kept = None
     if up:
-        changed = _insert_ignore(
+        changed = kept is None and _insert_ignore(
             Vote.__table__,
             {"question_id": question.id, "participant_id": participant.id, "created_at": utcnow()},
         )
@@ -351,10 +354,11 @@ def _vote(
     else:
         changed = db.session.execute(
             delete(Vote).where(
-                Vote.question_id == question.id, Vote.participant_id == participant.id
+                Vote.question_id == question.id,
+                Vote.participant_id.in_([participant.id, kept or participant.id]),
             )
         ).rowcount
-        delta = -1
+        delta = -changed
     if changed:
         votes = db.session.execute(
             update(Question)
@@ -413,7 +417,7 @@ def _comment(
     )
     stored = comment_dict(new)  # before the commit: the comment may be deleted right after
     db.session.commit()
-    live.publish_comment(event.id, stored)
+    live.publish_comment(event.id, stored, public=True)  # on a visible question, not hidden
     db.session.expire(question)
     _publish_question(event, question)
     return {**stored, "mine": True}, True
@@ -437,13 +441,18 @@ def delete_question(actor: Actor, question_id: int) -> None:
     _lock_questions(question_id)
     question, event, _ = get_question(question_id, actor)
     staff = _own_or_staff(actor, event, question.participant_id)
+    was_public = policy.question_public(question.status)
+    author_key = _author_key(question.participant_id) if staff is not None else None
     if staff is not None:
         _log(event, staff, "delete", question_id=None)
     db.session.execute(delete(Comment).where(Comment.question_id == question.id))
     db.session.execute(delete(Vote).where(Vote.question_id == question.id))
     db.session.delete(question)
     db.session.commit()
-    live.publish_removed(event.id, question_id)
+    live.publish_removed(event.id, question_id, was_public=was_public)
+    live.publish_notice(event.id, author_key, {
+        "question_id": question_id, "action": "deleted", "reason": None,
+        "reason_code": None, "into": None})
 
 
 @write
@@ -451,8 +460,9 @@ def delete_comment(actor: Actor, comment_id: int) -> None:
     """Delete a comment (its author, or staff)."""
     found = _locked_comment(comment_id)
     question, event, _ = get_question(found.question_id, actor)
-    if found.hidden and not actor.is_staff:
+    if not policy.sees_comment(moderator=policy.moderates(actor.user, event), hidden=found.hidden):
         raise NotFound("comment_not_found", "There is no such comment.")
+    was_public = not found.hidden and policy.question_public(question.status)
     staff = _own_or_staff(actor, event, found.participant_id)
     if staff is not None:
         _log(event, staff, "delete_comment", question_id=question.id)
@@ -465,7 +475,7 @@ def delete_comment(actor: Actor, comment_id: int) -> None:
     db.session.delete(found)
     question_id = question.id
     db.session.commit()
-    live.publish_comment_removed(event.id, comment_id, question_id)
+    live.publish_comment_removed(event.id, comment_id, question_id, was_public=was_public)
     db.session.expire(question)
     _publish_question(event, question)
 
@@ -474,10 +484,12 @@ def delete_comment(actor: Actor, comment_id: int) -> None:
 def forget_me(actor: Actor, event: Event) -> dict[str, int]:
     """Erase or anonymise everything this participant posted in the event.
 
-    Comments are erased. Questions nobody else engaged with are erased; the others
-    lose their name and their link to the participant. Votes stay counted but their
-    link to the participant is removed. The participant record itself is deleted, so
-    the cookie no longer leads anywhere in this event.
+    Comments are erased. Questions nobody else engaged with (no one else's vote or
+    comment) are erased; the others lose their name, their original before a
+    moderator's edit and their link to the participant. Votes stay counted and stay
+    one per person: they move to a tombstone (see :func:`identity.tombstone`) that
+    only this cookie leads to, which also keeps a mute. The participant record is
+    deleted.
     """
     participant = find_participant(event.id, actor.token)
     result = {
@@ -495,6 +507,7 @@ def forget_me(actor: Actor, event: Event) -> dict[str, int]:
         *db.session.scalars(select(Question.id).where(Question.participant_id == pid)),
     )
     touched: set[int] = set()
+    public_comments: list[tuple[int, int]] = []
     # Comments: erase, and lower the visible counts of the threads they were in.
     for c in db.session.scalars(select(Comment).where(Comment.participant_id == pid)).all():
         if not c.hidden:
@@ -504,20 +517,19 @@ def forget_me(actor: Actor, event: Event) -> dict[str, int]:
                 .values(comments=Question.comments - 1)
             )
             touched.add(c.question_id)
+            public_comments.append((c.id, c.question_id))
         db.session.delete(c)
         result["comments_erased"] += 1
     db.session.flush()
-    # Votes: counts stay, links go.
-    result["votes_unlinked"] = db.session.execute(
-        delete(Vote).where(Vote.participant_id == pid)
-    ).rowcount
-    removed: list[int] = []
+    own_votes = set(db.session.scalars(select(Vote.question_id).where(Vote.participant_id == pid)))
+    removed: list[tuple[int, bool]] = []
     for q in db.session.scalars(select(Question).where(Question.participant_id == pid)).all():
+        others_voted = q.votes - (1 if q.id in own_votes else 0) > 0
         others_commented = db.session.scalar(
             select(func.count()).select_from(Comment).where(Comment.question_id == q.id)
         )
-        if q.votes == 0 and not others_commented and not q.seeded:
-            removed.append(q.id)
+        if not others_voted and not others_commented and not q.seeded:
+            removed.append((q.id, policy.question_public(q.status)))
             touched.discard(q.id)
             db.session.execute(delete(Vote).where(Vote.question_id == q.id))
             db.session.delete(q)
@@ -526,19 +538,50 @@ def forget_me(actor: Actor, event: Event) -> dict[str, int]:
             q.participant_id = None
             q.author = None
             q.client_id = None
+            q.original_body = None  # what a moderator edited out goes too
             if q.quote == Quote.NAMED:
                 q.quote = Quote.ANONYMOUS.value
             touched.add(q.id)
             result["questions_anonymised"] += 1
+    db.session.flush()
+    result["votes_unlinked"] = _keep_under_tombstone(event, participant)
     _unlink_participants([pid])
     db.session.commit()
-    for qid in removed:
-        live.publish_removed(event.id, qid)
+    for comment_id, question_id in public_comments:
+        if question_id in touched:
+            live.publish_comment_removed(event.id, comment_id, question_id, was_public=True)
+    for qid, was_public in removed:
+        live.publish_removed(event.id, qid, was_public=was_public)
     for qid in touched:
         q = db.session.get(Question, qid)
         if q is not None:
             _publish_question(event, q)
     return result
+
+
+def _keep_under_tombstone(event: Event, participant: Participant) -> int:
+    """Move a forgotten participant's votes and mute to their tombstone (created, or
+    the one an earlier "forget me" left); returns how many votes moved."""
+    key = tombstone(participant.key or "")
+    ghost = db.session.scalar(
+        select(Participant).where(Participant.event_id == event.id, Participant.key == key)
+    )
+    if ghost is None:
+        ghost = Participant(event_id=event.id, key=key, forgotten=True,
+                            created_at=participant.created_at)
+        db.session.add(ghost)
+        db.session.flush()
+    ghost.muted = ghost.muted or participant.muted
+    moved = 0
+    for question_id in db.session.scalars(
+        select(Vote.question_id).where(Vote.participant_id == participant.id)
+    ).all():
+        moved += _insert_ignore(
+            Vote.__table__,
+            {"question_id": question_id, "participant_id": ghost.id, "created_at": utcnow()},
+        )
+    db.session.execute(delete(Vote).where(Vote.participant_id == participant.id))
+    return moved
 
 
 def _unlink_participants(ids: list[int]) -> None:
@@ -608,6 +651,9 @@ QUESTION_ACTIONS = (
     "unmute",
 )
 COMMENT_ACTIONS = ("hide", "restore", "mute", "unmute")
+# What a question's author is told of an action on it (the ``notice`` message).
+NOTICES = {"approve": "approved", "hide": "hidden", "restore": "restored",
+           "answer": "answered", "highlight": "highlighted", "merge": "merged"}
 
 
 def _set_muted(
@@ -616,6 +662,7 @@ def _set_muted(
     participant_id: int | None,
     muted: bool,
     reason: str | None,
+    reason_code: str | None = None,
     **where: int,
 ) -> None:
     if participant_id is None:
@@ -623,7 +670,8 @@ def _set_muted(
     participant = db.session.get(Participant, participant_id)
     assert participant is not None
     participant.muted = muted
-    _log(event, user, "mute" if muted else "unmute", reason, participant_id=participant_id, **where)
+    _log(event, user, "mute" if muted else "unmute", reason, participant_id=participant_id,
+         reason_code=reason_code, **where)
 
 
 @write
@@ -633,10 +681,14 @@ def moderate_question(
     action: str,
     *,
     reason: str | None = None,
+    reason_code: str | None = None,
     body: str | None = None,
     into: int | None = None,
 ) -> dict[str, Any]:
-    """Apply one moderation action to a question and log it; answers the staff Question."""
+    """Apply one moderation action to a question and log it; answers the staff Question.
+
+    The question's author is told what happened to it (``notice``, their own sockets).
+    """
     _lock_questions(question_id, into if action == "merge" else None)
     question, event, _ = get_question(question_id, actor)
     user = require_moderator(actor, event)
@@ -699,16 +751,20 @@ def moderate_question(
         target = _merge(event, question, into)
         also_changed = [target]
     elif action in ("mute", "unmute"):
-        _set_muted(
-            event, user, question.participant_id, action == "mute", reason, question_id=question.id
-        )
+        _set_muted(event, user, question.participant_id, action == "mute", reason, reason_code,
+                   question_id=question.id)
     if action not in ("mute", "unmute"):
-        _log(event, user, action, reason, question_id=question.id)
+        _log(event, user, action, reason, question_id=question.id, reason_code=reason_code)
     db.session.flush()
     answer = staff_question_dict(question, slugs)  # as committed, even if deleted right after
+    told = NOTICES.get(action)
+    notice = None if told is None else {
+        "action": told, "reason": reason, "reason_code": reason_code,
+        "into": question.merged_into_id if action == "merge" else None,
+    }
     db.session.commit()
     # A merged duplicate is hidden: participants see it removed, staff see it merged.
-    _publish_question(event, question, was_public=was_public)
+    _publish_question(event, question, was_public=was_public, notice=notice)
     for other in also_changed:
         _publish_question(event, other)
     return answer
@@ -764,7 +820,12 @@ def _merge(event: Event, duplicate: Question, into: int | None) -> Question:
 
 @write
 def moderate_comment(
-    actor: Actor, comment_id: int, action: str, *, reason: str | None = None
+    actor: Actor,
+    comment_id: int,
+    action: str,
+    *,
+    reason: str | None = None,
+    reason_code: str | None = None,
 ) -> dict[str, Any]:
     """Hide or restore a comment (or mute its author) and log it."""
     found = _locked_comment(comment_id)
@@ -772,26 +833,32 @@ def moderate_comment(
     user = require_moderator(actor, event)
     if action not in COMMENT_ACTIONS:
         raise ValidationError("invalid_action", "Unknown moderation action.")
+    logged = {"question_id": question.id, "comment_id": found.id, "reason_code": reason_code}
     if action == "hide":
         if found.hidden:
             raise Conflict("already_hidden", "This comment is already hidden.")
         found.hidden = True
         question.comments = Question.comments - 1
-        _log(event, user, "hide_comment", reason, question_id=question.id, comment_id=found.id)
+        _log(event, user, "hide_comment", reason, **logged)
     elif action == "restore":
         if not found.hidden:
             raise Conflict("not_hidden", "This comment is not hidden.")
         found.hidden = False
         question.comments = Question.comments + 1
-        _log(event, user, "restore_comment", reason, question_id=question.id, comment_id=found.id)
+        _log(event, user, "restore_comment", reason, **logged)
     else:
-        _set_muted(event, user, found.participant_id, action == "mute", reason, comment_id=found.id)
+        _set_muted(event, user, found.participant_id, action == "mute", reason, reason_code,
+                   comment_id=found.id)
     data = {**comment_dict(found), "hidden": found.hidden}  # as committed
+    # Participants read a comment only on a question they can read.
+    on_public = policy.question_public(question.status)
     db.session.commit()
     if action == "hide":
-        live.publish_comment_removed(event.id, comment_id, data["question_id"])
+        live.publish_comment_removed(event.id, comment_id, data["question_id"],
+                                     was_public=on_public)
     elif action == "restore":
-        live.publish_comment(event.id, {k: v for k, v in data.items() if k != "hidden"})
+        live.publish_comment(event.id, {k: v for k, v in data.items() if k != "hidden"},
+                             public=on_public)
     db.session.expire(question)
     _publish_question(event, question)
     return data
@@ -901,4 +968,6 @@ def update_event(actor: Actor, event: Event, data: dict[str, Any]) -> Event:
         _log(event, user, "update_event", ", ".join(organiser_only))
     db.session.commit()
     live.publish_event(event)
+    if "moderators" in data:  # someone may have lost this event: their sockets too
+        signals.staff_rights_changed.send(current_app._get_current_object())
     return event

@@ -8,14 +8,13 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
-from . import cache
+from . import cache, policy
 from .errors import NotFound
 from .extensions import db
-from .identity import Actor, participant_key
+from .identity import Actor, legacy_key, participant_key, tombstone
 from .models import (
     Comment,
     Event,
-    EventStatus,
     ModerationEntry,
     Participant,
     Question,
@@ -44,12 +43,10 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def find_event(code: str, actor: Actor | None = None) -> Event:
-    """The event with this join code (any case); drafts are visible to staff only."""
+    """The event with this join code (any case); drafts only for their moderators."""
     event = db.session.scalar(select(Event).where(Event.code == code.strip().lower()))
-    if event is None or (
-        event.status == EventStatus.DRAFT and (actor is None or not actor.is_staff)
-    ):
-        raise NotFound("event_not_found", "There is no event with this code.")
+    policy.require_event(actor.user if actor else None, event)
+    assert event is not None
     return event
 
 
@@ -73,8 +70,8 @@ def event_ref(code: str, actor: Actor | None = None) -> EventRef:
         return None if row is None else EventRef(row.id, row.code, row.status)
 
     ref = cache.by_code(code, load)
-    if ref is None or (ref.status == EventStatus.DRAFT and (actor is None or not actor.is_staff)):
-        raise NotFound("event_not_found", "There is no event with this code.")
+    policy.require_event(actor.user if actor else None, ref)
+    assert ref is not None
     return ref
 
 
@@ -87,14 +84,27 @@ def load_event(ref: EventRef) -> Event:
 
 
 def find_participant(event_id: int, token: str | None) -> Participant | None:
-    """The participant this token is in this event, if they ever wrote anything."""
+    """The participant this token is in this event, if they ever wrote anything.
+
+    A key stored by the first release (an unkeyed digest) is found too, and rewritten
+    as the keyed one on the way (see the migration that marked them ``legacy:``).
+    """
     if token is None:
         return None
-    return db.session.scalar(
-        select(Participant).where(
-            Participant.event_id == event_id, Participant.key == participant_key(token, event_id)
-        )
+    key = participant_key(token, event_id)
+    found = db.session.scalar(
+        select(Participant).where(Participant.event_id == event_id, Participant.key == key)
     )
+    if found is None and cache.legacy_keys():
+        found = db.session.scalar(
+            select(Participant).where(
+                Participant.event_id == event_id,
+                Participant.key == legacy_key(token, event_id),
+            )
+        )
+        if found is not None:
+            found.key = key  # committed with the caller's write, or rewritten next time
+    return found
 
 
 def topic_slugs(event: Event) -> dict[int, str]:
@@ -169,11 +179,14 @@ def comment_dict(c: Comment, *, mine: bool = False) -> dict[str, Any]:
     }
 
 
-def visible_to(stmt: Select[Any], actor: Actor, participant: Participant | None) -> Select[Any]:
-    """Participants see visible and answered questions, and their own pending ones."""
-    if actor.is_staff:
+def visible_to(
+    stmt: Select[Any], moderator: bool, participant: Participant | None
+) -> Select[Any]:
+    """Participants see visible and answered questions, and their own pending ones; the
+    event's moderators see everything (the SQL form of :func:`policy.sees_question`)."""
+    if moderator:
         return stmt
-    shown = Question.status.in_([QuestionStatus.VISIBLE.value, QuestionStatus.ANSWERED.value])
+    shown = Question.status.in_(sorted(policy.PUBLIC_STATUSES))
     if participant is not None:
         shown = or_(
             shown,
@@ -188,6 +201,7 @@ def list_questions(
 ) -> list[dict[str, Any]]:
     """The questions this actor may see, ranked by the one rule, with mine and voted."""
     slugs = topic_slugs(event)
+    moderator = policy.moderates(actor.user, event)
     participant = find_participant(event.id, actor.token)
     stmt = select(Question).where(Question.event_id == event.id)
     if topic is not None:
@@ -195,27 +209,19 @@ def list_questions(
         if topic_id is None:
             raise NotFound("unknown_topic", "This event has no such topic.")
         stmt = stmt.where(Question.topic_id == topic_id)
-    stmt = visible_to(stmt, actor, participant).order_by(*RANKINGS[sort])
+    stmt = visible_to(stmt, moderator, participant).order_by(*RANKINGS[sort])
     questions = db.session.scalars(stmt).all()
-    voted: set[int] = set()
-    if participant is not None:
-        voted = set(
-            db.session.scalars(
-                select(Vote.question_id)
-                .join(Question, Question.id == Vote.question_id)
-                .where(Vote.participant_id == participant.id, Question.event_id == event.id)
-            )
-        )
+    voted = voted_ids(event.id, actor.token)
     pid = participant.id if participant else None
     muted: set[int] = set()
-    if actor.is_staff:
+    if moderator:
         muted = set(db.session.scalars(
             select(Participant.id).where(Participant.event_id == event.id,
                                          Participant.muted.is_(True))
         ))
     out = []
     for q in questions:
-        if actor.is_staff:
+        if moderator:
             data = staff_question_dict(q, slugs, author_muted=q.participant_id in muted)
         else:
             data = question_dict(q, slugs)
@@ -225,36 +231,57 @@ def list_questions(
     return out
 
 
+def voted_ids(event_id: int, token: str | None) -> set[int]:
+    """The questions of this event this token's holder voted for, the votes that
+    "forget me" kept under its tombstone included (one person, one vote)."""
+    if token is None:
+        return set()
+    key = participant_key(token, event_id)
+    keys = [key, tombstone(key)]
+    return set(
+        db.session.scalars(
+            select(Vote.question_id)
+            .join(Participant, Participant.id == Vote.participant_id)
+            .where(Participant.event_id == event_id, Participant.key.in_(keys))
+        )
+    )
+
+
 def get_question(question_id: int, actor: Actor) -> tuple[Question, Event, Participant | None]:
-    """A question the actor may see, with its event and the actor's participant there."""
+    """A question the actor may see, with its event and the actor's participant there.
+
+    Anything the actor may not read is "no such question", so ids of pending and
+    hidden questions and of draft events are not confirmed to outsiders.
+    """
     q = db.session.get(Question, question_id)
     if q is None:
         raise NotFound("question_not_found", "There is no such question.")
     event = db.session.get(Event, q.event_id)
     assert event is not None
-    if event.status == EventStatus.DRAFT and not actor.is_staff:
-        raise NotFound("question_not_found", "There is no such question.")
+    moderator = policy.moderates(actor.user, event)
     participant = find_participant(event.id, actor.token)
-    if not actor.is_staff and not (
-        q.status in (QuestionStatus.VISIBLE, QuestionStatus.ANSWERED)
-        or (q.status == QuestionStatus.PENDING and participant is not None
-            and q.participant_id == participant.id)
+    if not policy.sees_event(actor.user, event) or not policy.sees_question(
+        moderator=moderator,
+        status=q.status,
+        author_id=q.participant_id,
+        participant_id=participant.id if participant else None,
     ):
         raise NotFound("question_not_found", "There is no such question.")
     return q, event, participant
 
 
 def list_comments(question_id: int, actor: Actor) -> list[dict[str, Any]]:
-    """A question's thread, oldest first; hidden comments only for staff."""
-    q, _event, participant = get_question(question_id, actor)
+    """A question's thread, oldest first; hidden comments only for the event's moderators."""
+    q, event, participant = get_question(question_id, actor)
+    moderator = policy.moderates(actor.user, event)
     stmt = select(Comment).where(Comment.question_id == q.id)
-    if not actor.is_staff:
+    if not moderator:
         stmt = stmt.where(Comment.hidden.is_(False))
     pid = participant.id if participant else None
     out = []
     for c in db.session.scalars(stmt.order_by(Comment.created_at, Comment.id)):
         data = comment_dict(c, mine=pid is not None and c.participant_id == pid)
-        if actor.is_staff:
+        if moderator:
             data["hidden"] = c.hidden
         out.append(data)
     return out
@@ -289,5 +316,6 @@ def public_moderation(event: Event) -> dict[str, Any]:
     return {
         "policy": event.policy,
         "hidden": {"questions": hidden_questions, "comments": hidden_comments},
-        "entries": [{"action": e.action, "reason": e.reason, "at": iso(e.at)} for e in entries],
+        "entries": [{"action": e.action, "reason": e.reason, "reason_code": e.reason_code,
+                     "at": iso(e.at)} for e in entries],
     }

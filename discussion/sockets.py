@@ -14,17 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_babel import gettext
 from flask_socketio import join_room, leave_room
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from . import cache, live, operations, ratelimit, validation
+from . import cache, live, operations, policy, ratelimit, signals, validation
 from .database import database_busy
 from .errors import DomainError, RateLimited, ValidationError
 from .extensions import db, limiter, socketio
 from .identity import Actor, new_token, participant_key, staff_user, token_from_cookie
-from .models import Event
+from .models import Event, User
+from .policy import Need
 from .queries import (
     EventRef,
     event_dict,
@@ -48,6 +50,7 @@ class Connection:
     event_id: int | None = None
     rooms: tuple[str, ...] = ()
     presence_key: str | None = None
+    staff_session: str | None = None  # "<user id>.<session version>" while in a staff room
     allowance: float | None = None  # events left in the bucket; None: full
     checked: float = 0.0
 
@@ -65,15 +68,20 @@ class Connection:
         return True
 
 
-_connections: dict[str, Connection] = {}
+CONNECTIONS = "discussion.connections"  # app.extensions key: sid -> Connection
+
+
+def _table() -> dict[str, Connection]:
+    """This app's connection table (state lives on the app, not in the module)."""
+    return current_app.extensions[CONNECTIONS]  # type: ignore[no-any-return]
 # (event name, handler): registered on each app's Socket.IO server by register().
 _handlers: list[tuple[str, Callable[..., Any]]] = []
 
 
 def _conn() -> Connection:
-    conn = _connections.get(request.sid)  # type: ignore[attr-defined]
+    conn = _table().get(request.sid)  # type: ignore[attr-defined]
     if conn is None:  # a handler ran before connect completed; treat as a fresh phone
-        conn = _connections[request.sid] = Connection(token=new_token())  # type: ignore[attr-defined]
+        conn = _table()[request.sid] = Connection(token=new_token())  # type: ignore[attr-defined]
     return conn
 
 
@@ -102,8 +110,14 @@ def _too_fast(conn: Connection) -> dict[str, Any] | None:
     return {"ok": False, "error": error.to_dict()}
 
 
-def acked(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
-    """Register a handler whose return value is the ack; errors become ``ok: false``."""
+def acked(
+    name: str, need: Need
+) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
+    """Register a handler whose return value is the ack; errors become ``ok: false``.
+
+    ``need`` declares who may send the event (discussion.policy); the per-event check
+    itself is made by the operation the handler calls.
+    """
 
     def decorator(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         @functools.wraps(fn)
@@ -128,14 +142,16 @@ def acked(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., 
                 message = gettext("Something went wrong; try again.")
                 return {"ok": False, "error": {"code": "internal", "message": message}}
 
+        handler.access = need  # type: ignore[attr-defined]
         _handlers.append((name, handler))
         return handler
 
     return decorator
 
 
-def register() -> None:
+def register(app: Flask) -> None:
     """Bind the handlers to the Socket.IO server that create_app just made."""
+    app.extensions[CONNECTIONS] = {}
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)
     for name, handler in _handlers:
@@ -158,7 +174,7 @@ def on_connect(auth: Any = None) -> dict[str, Any] | None:
     """Remember the participant token of the handshake (or a fresh one for this socket)."""
     if _sent_by_client():  # else a socket could shed its identity and presence at will
         return _unknown_event()
-    _connections[request.sid] = Connection(token=token_from_cookie() or new_token())  # type: ignore[attr-defined]
+    _table()[request.sid] = Connection(token=token_from_cookie() or new_token())  # type: ignore[attr-defined]
     return None
 
 
@@ -166,7 +182,7 @@ def on_disconnect(*_args: Any) -> dict[str, Any] | None:
     """Forget the socket and take it out of the event's presence count."""
     if _sent_by_client():
         return _unknown_event()
-    conn = _connections.pop(request.sid, None)  # type: ignore[attr-defined]
+    conn = _table().pop(request.sid, None)  # type: ignore[attr-defined]
     if conn is not None and conn.event_id is not None and conn.presence_key:
         live.coalescer.leave(conn.event_id, conn.presence_key)
     return None
@@ -190,16 +206,21 @@ def _limit_joins(conn: Connection) -> None:
         )
 
 
-@acked("join")
+@acked("join", Need.ANYONE)
 def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
-    """Join an event's room; the ack carries its current questions (resynchronisation)."""
+    """Join an event's room; the ack carries its current questions (resynchronisation).
+
+    ``staff: true`` joins the staff room instead, for the event's moderators only;
+    the staff session is watched from then on (see :func:`check_staff`).
+    """
     code = validation.event_code(data.get("event"))
     _limit_joins(conn)
     actor = _actor(conn)
     ref = event_ref(code, actor)
     as_staff = data.get("staff") is True
+    staff_session = None
     if as_staff:
-        operations.require_moderator(actor, ref)
+        staff_session = policy.require_moderator(actor, ref).get_id()
     # A projector board is a screen, not a person: it does not count as present.
     counted = not as_staff and data.get("board") is not True
     for room in conn.rooms:
@@ -215,6 +236,9 @@ def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     for room in rooms:
         join_room(room)
     conn.event_id, conn.rooms = ref.id, rooms
+    conn.staff_session = staff_session
+    if staff_session is not None:
+        _watch_staff()
     conn.presence_key = key if counted else None
     if counted:
         live.coalescer.enter(ref.id, key)
@@ -236,7 +260,7 @@ def _questions_for(ref: EventRef, actor: Actor, token: str, as_staff: bool) -> l
     )
 
 
-@acked("ask")
+@acked("ask", Need.PARTICIPANT)
 def on_ask(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Ask in the joined event."""
     actor = _actor(conn)
@@ -250,7 +274,7 @@ def on_ask(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     return {"question": question}
 
 
-@acked("vote")
+@acked("vote", Need.PARTICIPANT)
 def on_vote(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Upvote or take back a vote on a question of the joined event."""
     return operations.vote(
@@ -261,7 +285,7 @@ def on_vote(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@acked("comment")
+@acked("comment", Need.PARTICIPANT)
 def on_comment(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Comment on a question of the joined event."""
     new, _created = operations.comment(
@@ -273,17 +297,19 @@ def on_comment(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     return {"comment": new}
 
 
-@acked("moderate")
+@acked("moderate", Need.MODERATOR)
 def on_moderate(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Staff: one moderation action on a question (or, with comment_id, a comment)."""
     actor = _actor(conn)
     action = validation.optional_string(data, "action")
     reason = validation.text(data, "reason", validation.REASON_MAX, required=False)
+    reason_code = validation.reason_code(data)
     if "comment_id" in data:
         if action not in operations.COMMENT_ACTIONS:
             raise ValidationError("invalid_action", "Unknown moderation action.")
         return {"comment": operations.moderate_comment(
-            actor, validation.integer(data, "comment_id"), action, reason=reason)}
+            actor, validation.integer(data, "comment_id"), action, reason=reason,
+            reason_code=reason_code)}
     if action not in operations.QUESTION_ACTIONS:
         raise ValidationError("invalid_action", "Unknown moderation action.")
     return {"question": operations.moderate_question(
@@ -291,6 +317,7 @@ def on_moderate(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
         validation.integer(data, "question_id"),
         action,
         reason=reason,
+        reason_code=reason_code,
         body=validation.text(data, "body", validation.QUESTION_MAX) if action == "edit" else None,
         into=validation.integer(data, "into") if action == "merge" else None,
     )}
@@ -302,3 +329,69 @@ def find_event_by_id(event_id: int, actor: Actor) -> Event:
     if event is None:
         raise ValidationError("not_joined", "Join an event first.")
     return event
+
+
+# ---------------------------------------------------------------------------
+# Staff rights on open sockets: revoked at once
+
+
+def check_staff() -> int:
+    """Take every local socket whose staff rights ended out of its staff room.
+
+    Rights end when the account is gone, its session version moved on (logout, a new
+    password or role) or it no longer moderates the event. Run at once after such a
+    change in this process (the ``staff_rights_changed`` signal) and every
+    ``STAFF_CHECK_INTERVAL`` seconds for changes made elsewhere (another process, the
+    ``flask users`` commands). Returns how many sockets lost their rights.
+    """
+    watched = [(sid, conn) for sid, conn in list(_table().items()) if conn.staff_session]
+    if not watched:
+        return 0
+    ids = {int(str(conn.staff_session).split(".")[0]) for _sid, conn in watched}
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    revoked = 0
+    for sid, conn in watched:
+        user = users.get(int(str(conn.staff_session).split(".")[0]))
+        event = db.session.get(Event, conn.event_id) if conn.event_id else None
+        if (user is not None and event is not None and user.get_id() == conn.staff_session
+                and policy.moderates(user, event)):
+            continue
+        for room in conn.rooms:
+            socketio.server.leave_room(sid, room, namespace="/")
+        conn.rooms, conn.staff_session = (), None
+        socketio.emit("session_ended", {}, to=sid)
+        revoked += 1
+    return revoked
+
+
+def _watch_staff() -> None:
+    """Start this app's watch over staff sockets (once; it ends when none is left)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    interval = float(app.config["STAFF_CHECK_INTERVAL"])
+    state = app.extensions.setdefault("discussion.staff_watch", {"running": False})
+    if interval <= 0 or state["running"]:
+        return
+    state["running"] = True
+
+    def run() -> None:
+        try:
+            while True:
+                socketio.sleep(interval)
+                with app.app_context():
+                    if not any(c.staff_session for c in list(_table().values())):
+                        return
+                    try:
+                        check_staff()
+                    except Exception:  # the watch must outlive a database hiccup
+                        log.exception("staff socket check failed")
+                    finally:
+                        db.session.remove()
+        finally:
+            state["running"] = False
+
+    socketio.start_background_task(run)
+
+
+@signals.staff_rights_changed.connect
+def _on_staff_rights_changed(_sender: Any, **_extra: Any) -> None:
+    check_staff()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ValidationError
-from .models import Quote
+from .models import Quote, ReasonCode
 
 QUESTION_MAX = 500
 COMMENT_MAX = 500
@@ -91,6 +91,21 @@ def quote(payload: dict[str, Any]) -> Quote:
     except (ValueError, TypeError):
         raise ValidationError(
             "invalid_quote", "'quote' must be 'named', 'anonymous' or 'none'."
+        ) from None
+
+
+def reason_code(payload: dict[str, Any]) -> str | None:
+    """One of the common moderation reasons, by its code, if given."""
+    value = payload.get("reason_code")
+    if value is None or value == "":
+        return None
+    try:
+        return ReasonCode(value).value
+    except (ValueError, TypeError):
+        raise ValidationError(
+            "invalid_reason_code",
+            "'reason_code' is one of %(codes)s.",
+            codes=", ".join(c.value for c in ReasonCode),
         ) from None
 
 

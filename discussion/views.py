@@ -19,11 +19,12 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from . import cache, operations
+from . import cache, operations, policy
 from .errors import DomainError
 from .extensions import db
 from .identity import Actor, http_actor, participant_token
 from .models import Event, EventStatus
+from .policy import Need, access
 from .queries import (
     event_dict,
     event_ref,
@@ -58,20 +59,23 @@ def error_page(status: int, message: str) -> tuple[str, int]:
 
 
 @bp.get("/")
+@access(Need.ANYONE)
 def index():  # type: ignore[no-untyped-def]
     """The join page: a code box and the live events."""
     return render("join.html", events=_live_events(), code="", error=None)
 
 
 @bp.get("/join")
+@access(Need.ANYONE)
 def join():  # type: ignore[no-untyped-def]
     """Join by code (case-insensitive) from the form on /."""
     code = (request.args.get("code") or "").strip().lower()
     if CODE_RE.fullmatch(code):
-        event = db.session.scalar(
-            select(Event).where(Event.code == code, Event.status != EventStatus.DRAFT.value)
-        )
-        if event is not None:
+        try:
+            event = find_event(code, http_actor())
+        except DomainError:
+            pass
+        else:
             return redirect(url_for("views.event_page", code=event.code))
     return render(
         "join.html", 404, events=_live_events(), code=code[:32],
@@ -98,6 +102,7 @@ def _event_or_404(code: str) -> Event:
 
 
 @bp.get("/e/<code>")
+@access(Need.ANYONE)
 def event_page(code: str):  # type: ignore[no-untyped-def]
     """The participant page: readable without JavaScript, live with it.
 
@@ -139,6 +144,7 @@ def render_event_page(event: Event, actor: Actor, csrf: str | None = None) -> tu
 
 
 @bp.get("/e/<code>/board")
+@access(Need.ANYONE)
 def board(code: str):  # type: ignore[no-untyped-def]
     """The projector board."""
     event = _event_or_404(code)
@@ -148,14 +154,13 @@ def board(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/e/<code>/moderate")
+@access(Need.MODERATOR)
 def moderate(code: str):  # type: ignore[no-untyped-def]
     """The moderator console (staff of this event)."""
     from flask_login import current_user
 
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.path))
     event = _event_or_404(code)
-    if not operations.can_moderate(current_user, event):
+    if not policy.moderates(current_user, event):
         abort(403, _("You do not moderate this event."))
     from .board import console_context
 
@@ -163,12 +168,11 @@ def moderate(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/staff")
+@access(Need.STAFF)
 def staff():  # type: ignore[no-untyped-def]
     """Staff home: the events this user moderates; organisers create events here."""
     from flask_login import current_user
 
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.path))
     events = [event_dict(e) for e in operations.events_for(current_user)]
     return render("staff.html", events=events, is_organiser=current_user.role == "organiser",
                   page_data={"events": events, "locale": html_lang(),
@@ -176,6 +180,7 @@ def staff():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/e/<code>/privacy")
+@access(Need.ANYONE)
 def privacy(code: str):  # type: ignore[no-untyped-def]
     """What is stored, for how long, and who sees it: generated from the real settings."""
     participant_token()
@@ -183,6 +188,7 @@ def privacy(code: str):  # type: ignore[no-untyped-def]
     public = public_moderation(event)
     entries = [
         {**entry, "label": action_label(entry["action"]),
+         "reason_label": reason_label(entry["reason_code"]),
          "at_display": format_datetime(parse_iso(entry["at"]), "medium")}
         for entry in public["entries"]
     ]
@@ -214,15 +220,27 @@ def action_label(action: str) -> str:
     return labels.get(action, action)
 
 
+def reason_label(code: str | None) -> str:
+    """A common moderation reason (stored as a code) in the reader's language."""
+    labels = {
+        "off_topic": _("Off-topic"),
+        "personal_attack": _("Personal attack"),
+        "personal_data": _("Personal data about someone"),
+        "spam": _("Spam or advertising"),
+        "duplicate": _("Duplicate"),
+    }
+    return labels.get(code or "", "")
+
+
 @bp.get("/lang/<lang>")
+@access(Need.ANYONE)
 def set_language(lang: str) -> Response:
     """The language switcher: remember the choice in a cookie."""
     from flask import current_app
 
-    target = request.args.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    response = redirect(target)
+    from .auth import safe_next
+
+    response = redirect(safe_next(request.args.get("next")))
     if lang in current_app.config["LANGUAGES"]:
         response.set_cookie("lang", lang, max_age=60 * 60 * 24 * 365, httponly=True,
                             samesite="Lax")

@@ -521,7 +521,8 @@ def test_every_question_action_is_logged(action: str, org: Staff,
     assert entry["reason"] == reason
     assert entry["by"] == org.email
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", entry["at"]), entry["at"]
-    assert set(entry) == {"id", "action", "question_id", "comment_id", "reason", "by", "at"}
+    assert set(entry) == {"id", "action", "question_id", "comment_id", "reason", "reason_code",
+                          "by", "at"}
 
 
 @pytest.mark.parametrize("action,logged", [("hide", "hide_comment"),
@@ -590,7 +591,7 @@ def test_public_moderation_never_shows_hidden_text(org: Staff, phone: Callable[[
     assert {"hide", "hide_comment", "merge", "edit"} <= set(actions)
     assert "highlight" not in actions
     for e in data["entries"]:
-        assert set(e) == {"action", "reason", "at"}
+        assert set(e) == {"action", "reason", "reason_code", "at"}
     assert {"action": "hide", "reason": "Personal attack"}.items() <= next(
         e for e in data["entries"] if e["action"] == "hide").items()
 

@@ -370,13 +370,13 @@ def test_participant_flow_matches_the_document(phone: Phone, new_client: Any, cs
             401,
             "login_required",
         ),
-        (
+        (  # the login is checked before the body: a participant learns nothing more
             "POST",
             "/questions/{question_id}/moderate",
             {"question_id": 1},
             {"action": "nuke"},
-            400,
-            "invalid_action",
+            401,
+            "login_required",
         ),
         ("POST", "/events/seed", {}, {"toml": "x"}, 401, "login_required"),
     ],
@@ -587,12 +587,23 @@ def test_pending_questions_and_moderator_rights_match_the_document(
     outsider.headers = csrf(outsider.client)
     body = outsider.call("GET", "/events/{code}/moderation-log", code=CODE, expect=403)
     assert error_code(body) == "forbidden"
+    # A pending question of an event they do not moderate does not exist for them...
     body = outsider.call(
         "POST",
         "/questions/{question_id}/moderate",
         question_id=pending["id"],
-        expect=403,
+        expect=404,
         json={"action": "approve"},
+    )
+    assert error_code(body) == "question_not_found"
+    # ...and a public one is refused.
+    public = phone.call("GET", "/events/{code}/questions", code=CODE, expect=200)["questions"][0]
+    body = outsider.call(
+        "POST",
+        "/questions/{question_id}/moderate",
+        question_id=public["id"],
+        expect=403,
+        json={"action": "pin"},
     )
     assert error_code(body) == "forbidden"
     assert outsider.call("GET", "/events", expect=200) == {"events": []}
