@@ -42,6 +42,25 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
+def _private_sqlite(uri: str) -> None:
+    """Create the SQLite database file readable by its owner only (0600), and take
+    group and other rights from an existing one and its WAL and SHM files: it holds
+    password hashes and hidden text. SQLite gives the WAL and SHM files the mode of
+    the database file."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    path = Path(str(url.database))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            os.chmod(file, 0o600)
+
+
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CSP),
     ("X-Content-Type-Options", "nosniff"),
@@ -137,7 +156,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_QUESTIONS="6/minute",
         RATELIMIT_COMMENTS="20/minute",
         RATELIMIT_VOTES="120/minute",
-        RATELIMIT_LOGIN="10/5minutes",
+        LOGIN_FREE_FAILURES=3,  # wrong passwords from one browser before it must wait
+        LOGIN_MAX_DELAY=60.0,  # the longest wait between its attempts, in seconds
+        LOGIN_ACCOUNT_CEILING=30,  # failures on one account in 15 min before all slow down
+        LOGIN_ACCOUNT_SLOWDOWN=1.0,  # seconds each attempt on such an account waits
+        STAFF_CHECK_INTERVAL=1.0,  # seconds between checks of open staff sockets' rights
         RATELIMIT_JOINS="30/minute",  # per participant: a flapping phone rejoins often
         SOCKET_EVENT_RATE=20.0,  # events a second one socket may send, on average
         SOCKET_EVENT_BURST=40.0,  # and at once after a quiet spell
@@ -158,12 +181,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
 
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(instance)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(
         app.config.get("SQLALCHEMY_DATABASE_URI") or app.config["DATABASE_URL"]
     )
+    _private_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "sweptmemory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     if app.config["PROXY_FIX"]:
@@ -260,7 +284,7 @@ def _register(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(export.bp)
-    sockets.register()
+    sockets.register(app)
     cli.init_app(app)
     auth.init_app(app)
     api.init_app(app)

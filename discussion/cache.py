@@ -63,8 +63,29 @@ def by_code(code: str, build: Callable[[], T]) -> T:
     return value
 
 
+_legacy: list[float | bool] = [0.0, True]  # [checked at, any legacy participant keys]
+
+
+def legacy_keys() -> bool:
+    """Whether participant keys of the first release are still waiting to be rewritten
+    (asked of the database at most once a minute; usually answered "no")."""
+    now = time.monotonic()
+    if _legacy[1] and now - float(_legacy[0]) > 60:
+        from sqlalchemy import select
+
+        from .extensions import db
+        from .models import Participant
+
+        _legacy[0] = now
+        _legacy[1] = db.session.scalar(
+            select(Participant.id).where(Participant.key.like("legacy:%")).limit(1)
+        ) is not None
+    return bool(_legacy[1])
+
+
 def clear() -> None:
     """Forget everything (a new app, in tests)."""
     _entries.clear()
     _versions.clear()
     _codes.clear()
+    _legacy[:] = [0.0, True]

@@ -83,6 +83,96 @@ def ensure_organiser(email: str) -> None:
     click.echo(f"  password: {password}")
 
 
+def _user(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"There is no staff account for {email}.")
+    return user
+
+
+def _rights_changed() -> None:
+    """Commit, and end the staff rights of open sockets in this process at once (a
+    server process sees the change within STAFF_CHECK_INTERVAL seconds)."""
+    from flask import current_app
+
+    from . import signals
+
+    db.session.commit()
+    signals.staff_rights_changed.send(current_app._get_current_object())
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted for when not given.")
+def set_password(email: str, password: str) -> None:
+    """Give a staff account a new password; its sessions and consoles end."""
+    from .auth import end_sessions, hash_password
+
+    user = _user(email)
+    if len(password) < 10:
+        raise click.ClickException("The password must have at least 10 characters.")
+    user.password_hash = hash_password(password)
+    end_sessions(user.id)
+    _rights_changed()
+    click.echo(f"New password set for {user.email}; its sessions have ended.")
+
+
+@users.command("set-role")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+def set_role(email: str, role: str) -> None:
+    """Change a staff account's role; its sessions and consoles end."""
+    from .auth import end_sessions
+
+    user = _user(email)
+    user.role = role
+    end_sessions(user.id)
+    _rights_changed()
+    click.echo(f"{user.email} is now {role}; its sessions have ended.")
+
+
+@users.command("appoint")
+@click.argument("email")
+@click.option("--event", "events", multiple=True, required=True,
+              help="An event code this moderator will moderate.")
+def appoint(email: str, events: tuple[str, ...]) -> None:
+    """Appoint a moderator to more events."""
+    user = _user(email)
+    for code in events:
+        event = db.session.scalar(select(Event).where(Event.code == code.strip().lower()))
+        if event is None:
+            raise click.ClickException(f"There is no event with code '{code}'.")
+        if event not in user.events:
+            user.events.append(event)
+    db.session.commit()
+    click.echo(f"{user.email} moderates {', '.join(e.code for e in user.events) or 'nothing'}.")
+
+
+@users.command("dismiss")
+@click.argument("email")
+@click.option("--event", "events", multiple=True, required=True,
+              help="An event code this moderator will no longer moderate.")
+def dismiss(email: str, events: tuple[str, ...]) -> None:
+    """Take events from a moderator; their consoles of those events close at once."""
+    user = _user(email)
+    codes = {c.strip().lower() for c in events}
+    user.events = [e for e in user.events if e.code not in codes]
+    _rights_changed()
+    click.echo(f"{user.email} moderates {', '.join(e.code for e in user.events) or 'nothing'}.")
+
+
+@users.command("remove")
+@click.argument("email")
+def remove(email: str) -> None:
+    """Delete a staff account; its sessions and consoles end. The moderation log keeps
+    what it did, without the address."""
+    user = _user(email)
+    db.session.delete(user)
+    _rights_changed()
+    click.echo(f"Removed the staff account {email.strip().lower()}.")
+
+
 @users.command("list")
 def list_users() -> None:
     """List staff accounts and the events moderators moderate."""

@@ -1,14 +1,16 @@
 """Who is asking: a pseudonymous participant (signed cookie) or a staff user (Flask-Login).
 
 A participant is a random token in a signed, HttpOnly, SameSite=Lax cookie. The
-database never sees the token itself, only a digest of it with the event id, so
-one phone is an unlinkable participant in each event and a database dump cannot
-be matched to a cookie jar.
+database never sees the token itself, only an HMAC of it with the event id, keyed
+with the app's secret: one phone is an unlinkable participant in each event, and a
+database dump without the secret cannot be matched to a cookie jar (someone who has
+both the secret and a cookie can, which is what the server itself does).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -69,21 +71,37 @@ def set_participant_cookie(response):  # type: ignore[no-untyped-def]
     return response
 
 
+def _keyed(message: str) -> str:
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
+
+
 def participant_key(token: str, event_id: int) -> str:
-    """The digest stored in the database for this token in this event."""
-    return hashlib.sha256(f"{event_id}:{token}".encode()).hexdigest()
+    """The key stored in the database for this token in this event (an HMAC)."""
+    return _keyed(f"participant:{event_id}:{token}")
+
+
+def legacy_key(token: str, event_id: int) -> str:
+    """The unkeyed digest the first release stored, still found until rewritten."""
+    return "legacy:" + hashlib.sha256(f"{event_id}:{token}".encode()).hexdigest()
+
+
+def tombstone(key: str) -> str:
+    """What "forget me" leaves of a participant key: a further HMAC, so that the same
+    cookie can be recognised (one vote, a mute) without anything readable kept."""
+    return "t:" + _keyed(f"forgotten:{key}")
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Whoever performs an operation: a participant token, a staff user, or both."""
+    """Whoever performs an operation: a participant token, a staff user, or both.
+
+    Being logged in says nothing about an event: what a staff user may see or do in
+    one is asked of :mod:`discussion.policy`, never of ``user`` alone.
+    """
 
     token: str | None
     user: User | None = None
-
-    @property
-    def is_staff(self) -> bool:
-        return self.user is not None
 
 
 def staff_user() -> User | None:
@@ -104,4 +122,4 @@ def limit_key() -> str:
     if user is not None:
         return f"user:{user.id}"
     token = token_from_cookie() if has_request_context() else None
-    return f"p:{hashlib.sha256(token.encode()).hexdigest()[:32]}" if token else "anonymous"
+    return f"p:{_keyed('limit:' + token)[:32]}" if token else "anonymous"

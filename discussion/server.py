@@ -76,6 +76,9 @@ def serve(host: str, port: int) -> None:
 
 
 def main() -> None:
+    # Whatever the server creates (database, WAL and SHM files, the secret key) is
+    # readable by its own user only.
+    os.umask(0o077)
     logging.basicConfig(level=os.environ.get("DISCUSSION_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugins announce themselves

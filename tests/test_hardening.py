@@ -88,29 +88,6 @@ def test_the_default_join_limit_lets_a_flapping_phone_back_in(client, socket_cli
     assert refused["error"]["code"] == "rate_limited"
 
 
-@pytest.mark.parametrize("app_config", [LIMITED])
-def test_failed_logins_are_limited_per_account(app, client, new_client, app_config):
-    from discussion.cli import _create_user
-
-    with app.app_context():
-        _create_user("target@example.org", "organiser", "the right password", ())
-        _create_user("colleague@example.org", "moderator", "another password", ())
-    # A success does not count; failures do, whatever the spelling of the address.
-    assert login(client, "target@example.org", "the right password").status_code == 302
-    client.get("/logout")
-    for i in range(10):
-        email = "Target@Example.org " if i % 2 else "target@example.org"
-        assert login(client, email, f"guess {i}").status_code == 401
-    eleventh = login(client, "target@example.org", "guess 11")
-    assert eleventh.status_code == 429
-    assert eleventh.headers["X-Content-Type-Options"] == "nosniff"
-    assert "<html" in eleventh.get_data(as_text=True)  # the login form is a page
-    # The account stays closed to everyone for the window, the right password included.
-    assert login(new_client(), "target@example.org", "the right password").status_code == 429
-    # Another account, from the same address, logs in as usual.
-    assert login(new_client(), "colleague@example.org", "another password").status_code == 302
-
-
 def test_a_wrong_address_and_a_wrong_password_look_the_same(app, client):
     from discussion.cli import _create_user
 
