@@ -24,7 +24,7 @@ i18n-extract: install
 i18n-update: install
 	for locale in $(I18N_LOCALES); do \
 		$(BIN)/pybabel update -i $(I18N_POT) -d $(I18N_DIR) -l $$locale \
-			--no-fuzzy-matching --init-missing || exit 1; \
+			--no-fuzzy-matching --ignore-obsolete --init-missing || exit 1; \
 	done
 
 i18n-compile: install
