@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from .extensions import db
 from .models import Event, Role, User
 from .seeding import BUNDLED, SeedError, load_seed, read_seed
-from .settings import database_label
+from .settings import database_label, refuse_new_default_database
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -55,6 +55,7 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         click.echo(f"Database: {database_label(current_app)}", err=True)
+        refuse_new_default_database(current_app)
         try:
             return fn(*args, **kwargs)
         except SQLAlchemyError as exc:
@@ -221,6 +222,7 @@ def _hook_migrations() -> None:
     @migrate.configure
     def announce(config: Any) -> Any:
         click.echo(f"Database: {database_label(current_app)}", err=True)
+        refuse_new_default_database(current_app)
         try:
             with db.engine.connect():
                 pass

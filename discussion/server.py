@@ -95,6 +95,7 @@ def serve(host: str, port: int) -> None:
                     app.config["LOG_LEVEL"])
     app.config["SERVED_BY"] = settings.instance_name(app, port)
     announce(app, host, port)
+    settings.refuse_new_default_database(app)
     tune_gc()
     coalescer.idle_gc = True
     QuietHandler.allowed_origins = tuple(app.config["ALLOWED_ORIGINS_LIST"])

@@ -134,11 +134,11 @@ def load(app: Flask, instance: Path) -> list[str]:
                 continue
             _set(app.config, key, _load(value))
         if not used:
-            warnings.append(
-                f"{env.path} sets nothing this app reads: running on the defaults "
-                "(SQLite in the instance folder, no Redis)")
+            warnings.append(f"{env.path} sets nothing this app reads (see above)")
     app.config.from_prefixed_env(PREFIX.rstrip("_"))
     given = set(env.values if env else ()) | {k for k in os.environ if k.startswith(PREFIX)}
+    app.config["DATABASE_URL_GIVEN"] = bool(
+        given & {"DISCUSSION_DATABASE_URL", "DISCUSSION_SQLALCHEMY_DATABASE_URI"})
     for name in sorted(given):
         key = name.removeprefix(PREFIX)
         if isinstance(defaults.get(key), bool) and not isinstance(app.config.get(key), bool):
@@ -175,6 +175,24 @@ def database_label(app: Flask) -> str:
         if not path.exists():
             label += " (a new file)"
     return label
+
+
+def refuse_new_default_database(app: Flask) -> None:
+    """Stop before creating the default SQLite file when instance/env exists.
+
+    A settings file means a deployment; one that names no database (a typo, a line
+    skipped) would otherwise have the server or `flask db upgrade` quietly start a new,
+    empty SQLite database beside the real one.
+    """
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    default = Path(app.instance_path) / "discussion.db"
+    if (app.config.get("SETTINGS_FILE") and not app.config.get("DATABASE_URL_GIVEN")
+            and url == f"sqlite:///{default}" and not default.exists()):
+        raise SettingsError(
+            f"{app.config['SETTINGS_FILE']} names no database (DISCUSSION_DATABASE_URL), so "
+            f"this would create a new, empty SQLite database at "
+            f"{url.removeprefix('sqlite:///')}. Set DISCUSSION_DATABASE_URL in that file "
+            "(a sqlite:/// URL to use SQLite on purpose).")
 
 
 def queue_label(app: Flask) -> str:

@@ -153,3 +153,25 @@ def test_an_unreachable_database(tmp_path, monkeypatch, args) -> None:  # type: 
     clean_failure(result, "cannot use the database postgresql://someone:***@127.0.0.1:",
                   "Connection refused")
     assert "s3cret" not in result.output
+
+
+def test_a_settings_file_naming_no_database_stops_before_creating_one(tmp_path,
+                                                                       monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """instance/env means a deployment: a command must not quietly start a new SQLite
+    database because the file's database line was mistyped."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "env").write_text("DISCUSSION_DATABSE_URL=postgresql://u@127.0.0.1/d\n")
+    monkeypatch.setenv("DISCUSSION_INSTANCE_PATH", str(instance))
+    app = create_app({"TESTING": True})
+    for args in (["db", "upgrade"], ["users", "list"], ["seed"]):
+        clean_failure(flask_cli(app, args), "names no database (DISCUSSION_DATABASE_URL)",
+                      "new, empty SQLite database")
+    assert not (instance / "discussion.db").exists()
+
+    # Naming SQLite on purpose works.
+    (instance / "env").write_text(f"DISCUSSION_DATABASE_URL=sqlite:///{instance}/discussion.db\n")
+    app = create_app({"TESTING": True})
+    result = flask_cli(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert (instance / "discussion.db").exists()
