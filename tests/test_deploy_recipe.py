@@ -166,6 +166,8 @@ def copy_source(m: Machine) -> None:
             shutil.copytree(path, m.app / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(path, m.app / name)
+    (m.app / "instance").mkdir(mode=0o755)  # a clone has it, with its .gitkeep
+    (m.app / "instance" / ".gitkeep").touch()
     (m.app / ".venv").symlink_to(Path(sys.prefix))
     site = m.app / "docs" / "nginx" / "discussion.conf"
     text = site.read_text().replace("listen 80;", f"listen 127.0.0.1:{m.nginx_port};")
