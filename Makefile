@@ -28,7 +28,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## Migrate the database in instance/, seed the workshop, make sure an organiser exists.
-setup: install i18n-compile
+setup: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed
 	$(BIN)/flask users ensure-organiser
@@ -41,7 +41,7 @@ run: setup
 dev: setup
 	DISCUSSION_SOCKETIO_ASYNC_MODE=threading $(BIN)/flask run --debug --host $(HOST) --port $(PORT)
 
-test: install-test i18n-compile
+test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

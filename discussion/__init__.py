@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
 LANGUAGES = ("en", "es", "pt_BR")
 
 CSP = (
@@ -29,6 +31,21 @@ def _database_url(url: str) -> str:
     return url
 
 
+def shipped(name: str) -> Path:
+    """templates/, static/ or migrations/: inside the package when installed from a wheel,
+    beside it in a source tree (pyproject.toml maps one onto the other)."""
+    inside = PACKAGE / name
+    return inside if inside.is_dir() else ROOT / name
+
+
+def default_instance() -> Path:
+    """instance/ of the source tree; for an install from a wheel, Flask's own choice
+    (``<venv>/var/discussion-instance``). DISCUSSION_INSTANCE_PATH overrides both."""
+    if (PACKAGE / "templates").is_dir():
+        return Path(sys.prefix) / "var" / "discussion-instance"
+    return ROOT / "instance"
+
+
 def _secret_key(instance: Path) -> str:
     """The instance's secret key, generated into ``instance/secret_key`` on first run."""
     path = instance / "secret_key"
@@ -36,29 +53,27 @@ def _secret_key(instance: Path) -> str:
         return path.read_text().strip()
     key = secrets.token_hex(32)
     # Create with 0600 so the key is readable by the service user only.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process starting at the same moment made it
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
 
 
 def _private_sqlite(uri: str) -> None:
-    """Create the SQLite database file readable by its owner only (0600), and take
-    group and other rights from an existing one and its WAL and SHM files: it holds
-    password hashes and hidden text. SQLite gives the WAL and SHM files the mode of
-    the database file."""
+    """Take group and other rights from an existing SQLite database and its WAL and
+    SHM files: they hold password hashes and hidden text. A new file is made private
+    as it is opened (``database._sqlite_connect``); SQLite gives the WAL and SHM files
+    the mode of the database file."""
     from sqlalchemy.engine import make_url
 
+    from .database import make_private
+
     url = make_url(uri)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return
-    path = Path(str(url.database))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        if file.exists() and file.stat().st_mode & 0o077:
-            os.chmod(file, 0o600)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        make_private(Path(str(url.database)))
 
 
 SECURITY_HEADERS = (
@@ -72,15 +87,18 @@ SECURITY_HEADERS = (
 
 
 class SecurityHeaders:
-    """WSGI middleware adding the security headers to every response that lacks them."""
+    """WSGI middleware adding the security headers to every response that lacks them,
+    and ``X-Served-By`` naming the process that answered (docs/deploy.md)."""
 
-    def __init__(self, wsgi_app: Any) -> None:
+    def __init__(self, wsgi_app: Any, config: dict[str, Any]) -> None:
         self.wsgi_app = wsgi_app
+        self.config = config
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             present = {name.lower() for name, _ in headers}
             headers.extend(h for h in SECURITY_HEADERS if h[0].lower() not in present)
+            headers.append(("X-Served-By", self.config["SERVED_BY"]))
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
@@ -116,13 +134,15 @@ class StaticCompressCache:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, sockets, CLI."""
-    instance = Path(os.environ.get("DISCUSSION_INSTANCE_PATH", ROOT / "instance"))
+    from . import settings
+
+    instance = Path(os.environ.get("DISCUSSION_INSTANCE_PATH") or default_instance())
     app = DiscussionFlask(
         __name__,
         instance_path=str(instance),
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(shipped("templates")),
+        static_folder=str(shipped("static")),
     )
     app.config.from_mapping(
         SECRET_KEY=None,
@@ -175,11 +195,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                             "text/markdown", "text/csv", "image/svg+xml"],
 
         JSON_SORT_KEYS=False,
+        INSTANCE_NAME=None,  # X-Served-By; default host:port (see settings.instance_name)
+        LOG_LEVEL="INFO",  # of python -m discussion.server
     )
     app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("DISCUSSION")
+    warnings = settings.load(app, instance)  # instance/env, then the environment
     if test_config is not None:
         app.config.update(test_config)
+    app.config["SERVED_BY"] = settings.instance_name(app)
+    if warnings:
+        # Through app.logger, which prints to stderr when nothing else is set up (flask ...).
+        app.logger  # noqa: B018
+        for warning in warnings:
+            settings.log.warning("%s", warning)
 
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
@@ -197,6 +225,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
     _register(app)
+    settings.check_scheme(app)
     return app
 
 
@@ -221,7 +250,7 @@ def _init_extensions(app: Flask) -> None:
     from .live import coalescer
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(shipped("migrations")), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -247,7 +276,7 @@ def _init_extensions(app: Flask) -> None:
     )
     coalescer.configure(app)
     # Engine.IO answers /socket.io/ outside Flask: its responses get the headers too.
-    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, app.config)  # type: ignore[method-assign]
 
 
 class IdConverter(IntegerConverter):

@@ -1,25 +1,78 @@
-"""Command line: flask seed, flask users, flask export, flask import, flask purge."""
+"""Command line: flask seed, flask users, flask events, flask export, flask import,
+flask purge.
+
+Every command says on stderr which database it uses, and ends with a clear message and
+a non-zero exit, never a traceback, when the database or a file lets it down
+(:func:`guarded`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import re
 import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .extensions import db
 from .models import Event, Role, User
 from .seeding import BUNDLED, SeedError, load_seed, read_seed
+from .settings import database_label, refuse_new_default_database
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 users = AppGroup("users", help="Staff accounts (organisers and moderators).")
+events = AppGroup("events", help="Events: delete one (after writing its archive).")
+
+
+def database_problem(exc: SQLAlchemyError) -> str:
+    """What went wrong with the database, in words an operator can act on."""
+    label = database_label(current_app)
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    if re.search(r"no such table|relation \S+ does not exist", text):
+        return (f"the database {label} has no tables yet: run 'flask db upgrade' first "
+                f"(with the same settings). [{text}]")
+    if isinstance(exc, IntegrityError):
+        return f"the database refused the change: {text}"
+    return f"cannot use the database {label}: {text}"
+
+
+def guarded(fn: Callable[P, R]) -> Callable[P, R]:
+    """Say which database the command uses; turn a database that is down or not migrated,
+    and a file that cannot be read or written, into a clear error (exit 1)."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        click.echo(f"Database: {database_label(current_app)}", err=True)
+        refuse_new_default_database(current_app)
+        try:
+            return fn(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            with contextlib.suppress(SQLAlchemyError):
+                db.session.rollback()
+            raise click.ClickException(database_problem(exc)) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+
+    return run
 
 
 @click.command("seed")
 @with_appcontext
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@guarded
 def seed_command(file: Path | None) -> None:
     """Load a seed file (default: the bundled Smart Cities 2016 workshop). Idempotent."""
     try:
@@ -59,6 +112,7 @@ def _create_user(email: str, role: str, password: str, events: tuple[str, ...]) 
 @click.option("--event", "events", multiple=True, help="An event code this moderator moderates.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="Prompted for when not given.")
+@guarded
 def create_user(email: str, role: str, events: tuple[str, ...], password: str) -> None:
     """Create a staff account."""
     user = _create_user(email, role, password, events)
@@ -68,6 +122,7 @@ def create_user(email: str, role: str, events: tuple[str, ...], password: str) -
 
 @users.command("ensure-organiser")
 @click.option("--email", default="organiser@localhost", show_default=True)
+@guarded
 def ensure_organiser(email: str) -> None:
     """Create an organiser when none exists, printing its credentials once."""
     count = db.session.scalar(
@@ -174,6 +229,7 @@ def remove(email: str) -> None:
 
 
 @users.command("list")
+@guarded
 def list_users() -> None:
     """List staff accounts and the events moderators moderate."""
     for user in db.session.scalars(select(User).order_by(User.email)):
@@ -183,6 +239,7 @@ def list_users() -> None:
 
 @click.command("purge")
 @with_appcontext
+@guarded
 def purge_command() -> None:
     """Apply every event's retention period (schedule it daily, e.g. with cron or a timer)."""
     from .operations import purge
@@ -191,11 +248,86 @@ def purge_command() -> None:
     click.echo(f"Purged the personal links of {result['participants_purged']} participant(s).")
 
 
+def _archive_path(code: str) -> Path:
+    """Where the archive written before a deletion goes by default: the instance folder
+    (which the service's user can write), named by code and time so none is overwritten."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
+    return Path(current_app.instance_path) / "archives" / f"{code}-{stamp}.json"
+
+
+@events.command("delete")
+@click.argument("code")
+@click.option("--yes", is_flag=True, help="Do not ask for the code again (for scripts).")
+@click.option("--archive", "archive", type=click.Path(path_type=Path),
+              help="Write the archive here (default: instance/archives/CODE-TIME.json).")
+@click.option("--no-archive", is_flag=True,
+              help="Delete without writing the archive first.")
+@guarded
+def delete_event_command(code: str, yes: bool, archive: Path | None, no_archive: bool) -> None:
+    """Delete an event and everything in it, after writing its JSON archive
+    (restorable with flask import)."""
+    from .export import check_output, write_export
+    from .operations import delete_event
+
+    if archive is not None and no_archive:
+        raise click.UsageError("--archive and --no-archive contradict each other.")
+    event = db.session.scalar(select(Event).where(Event.code == code.strip().lower()))
+    if event is None:
+        raise click.ClickException(f"There is no event with code '{code}'.")
+    code, title, event_id, status = event.code, event.title, event.id, event.status
+    if not yes:
+        click.echo(f"This deletes '{code}' ({title}, {status}) with all its questions, "
+                   "comments, votes, participants and moderation log.", err=True)
+        if status == "live":
+            click.echo("The event is live: phones in it will find it gone.", err=True)
+        typed = click.prompt(f"Type the event code ({code}) to confirm", default="",
+                             show_default=False, err=True)
+        if typed.strip().lower() != code:
+            raise click.ClickException("The code does not match: nothing was deleted.")
+    if not no_archive:
+        target = archive or _archive_path(code)
+        if archive is None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        check_output(target)
+        write_export(code, "json", target)
+        click.echo(f"Wrote the archive of '{code}' to {target}.")
+    removed = delete_event(event_id)
+    click.echo(f"Deleted event '{code}': {removed['questions']} question(s), "
+               f"{removed['comments']} comment(s), {removed['votes']} vote(s), "
+               f"{removed['participants']} participant(s).")
+
+
+_migrate_hooked = False
+
+
+def _hook_migrations() -> None:
+    """flask db ...: say which database, and stop with a clear message when it cannot be
+    reached (Flask-Migrate would print a traceback)."""
+    global _migrate_hooked
+    if _migrate_hooked:
+        return
+    _migrate_hooked = True
+    from .extensions import migrate
+
+    @migrate.configure
+    def announce(config: Any) -> Any:
+        click.echo(f"Database: {database_label(current_app)}", err=True)
+        refuse_new_default_database(current_app)
+        try:
+            with db.engine.connect():
+                pass
+        except SQLAlchemyError as exc:
+            raise click.ClickException(database_problem(exc)) from None
+        return config
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
     from .export import register_cli
 
     app.cli.add_command(seed_command)
     app.cli.add_command(users)
+    app.cli.add_command(events)
     app.cli.add_command(purge_command)
     register_cli(app)
+    _hook_migrations()

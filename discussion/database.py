@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import event
@@ -28,6 +30,16 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def make_private(path: Path) -> None:
+    """Readable and writable by the owner only: a database file and its WAL and SHM."""
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
+        except FileNotFoundError:
+            pass
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     if not isinstance(dbapi_conn, sqlite3.Connection):
@@ -35,6 +47,10 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event emit BEGIN, not the driver (savepoints work too).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
+    # Private before the WAL and SHM files exist: SQLite creates them with this mode.
+    for _seq, name, file in cur.execute("PRAGMA database_list").fetchall():
+        if name == "main" and file:
+            make_private(Path(file))
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")

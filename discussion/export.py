@@ -45,6 +45,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, insert, literal, select, union, update
 
+from .cli import guarded
 from .database import write
 from .extensions import db
 from .models import (
@@ -1108,28 +1109,19 @@ def _open_output(output: Path | None) -> tuple[Any, Callable[[bool], None]]:
     return fh, finish
 
 
-@click.command("export")
-@click.argument("code")
-@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="json",
-              show_default=True, help="csv, json (the archive), md or html (the reports).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
-              help="Write to this file instead of standard output.")
-@click.option("--lang", type=click.Choice(["en", "es", "pt_BR"]), default="en",
-              show_default=True, help="Language of the Markdown and HTML reports.")
-@click.option("--base-url", default=None,
-              help="Address of the server whose /static/css/report.css the HTML report links.")
-@click.option("--standalone", is_flag=True,
-              help="HTML: embed the stylesheet as a data: URL, for reading without the server.")
-@with_appcontext
-def export_command(code: str, fmt: str, output: Path | None, lang: str, base_url: str | None,
-                   standalone: bool) -> None:
-    """Export an event's threads (anonymised) as CSV, JSON archive, Markdown or HTML."""
+def write_export(code: str, fmt: str, output: Path | None, *, lang: str = "en",
+                 base_url: str | None = None, standalone: bool = False) -> ThreadModel:
+    """Write one event's export to a file (complete or not at all) or to standard output.
+
+    Raises LookupError for an unknown code. Used by ``flask export`` and, for the archive
+    written before a deletion, ``flask events delete``.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     headers = {"Accept-Language": lang.replace("_", "-")}
     with app.test_request_context("/", base_url=base_url or "http://localhost/",
                                   headers=headers):
         if find_event_any(code) is None:
-            raise click.ClickException(f"There is no event with code '{code}'.")
+            raise LookupError(code)
         if standalone:
             css_href = standalone_css_href()
         elif base_url:
@@ -1147,6 +1139,46 @@ def export_command(code: str, fmt: str, output: Path | None, lang: str, base_url
         finally:
             finish(ok)
         db.session.rollback()
+    return model
+
+
+def check_output(output: Path | None) -> None:
+    """Refuse, before any work, a file whose folder is missing or is not a folder."""
+    if output is None or str(output) == "-":
+        return
+    folder = output.parent
+    if not folder.exists():
+        raise click.ClickException(
+            f"cannot write {output}: the folder {folder} does not exist (create it first).")
+    if not folder.is_dir():
+        raise click.ClickException(f"cannot write {output}: {folder} is not a folder.")
+    if output.is_dir():
+        raise click.ClickException(f"cannot write {output}: it is a folder; name a file.")
+
+
+@click.command("export")
+@click.argument("code")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="json",
+              show_default=True, help="csv, json (the archive), md or html (the reports).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, allow_dash=True),
+              help="Write to this file instead of standard output.")
+@click.option("--lang", type=click.Choice(["en", "es", "pt_BR"]), default="en",
+              show_default=True, help="Language of the Markdown and HTML reports.")
+@click.option("--base-url", default=None,
+              help="Address of the server whose /static/css/report.css the HTML report links.")
+@click.option("--standalone", is_flag=True,
+              help="HTML: embed the stylesheet as a data: URL, for reading without the server.")
+@with_appcontext
+@guarded
+def export_command(code: str, fmt: str, output: Path | None, lang: str, base_url: str | None,
+                   standalone: bool) -> None:
+    """Export an event's threads (anonymised) as CSV, JSON archive, Markdown or HTML."""
+    check_output(output)
+    try:
+        model = write_export(code, fmt, output, lang=lang, base_url=base_url,
+                             standalone=standalone)
+    except LookupError:
+        raise click.ClickException(f"There is no event with code '{code}'.") from None
     if output is not None and str(output) != "-":
         click.echo(f"Exported '{model.code}' as {fmt} to {output}.", err=True)
 
@@ -1154,6 +1186,7 @@ def export_command(code: str, fmt: str, output: Path | None, lang: str, base_url
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
+@guarded
 def import_command(file: Path) -> None:
     """Restore a JSON archive (from flask export --format json) as a new event."""
     try:

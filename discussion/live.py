@@ -239,15 +239,35 @@ class Coalescer:
 class PresenceStore:
     """Presence shared by several processes through Redis, counted cheaply.
 
-    Each process writes its own count of people per event into one Redis hash,
-    with the time; the total is the sum of the fresh entries. A process that died
-    stops refreshing and drops out after ``STALE`` seconds. A person whose two tabs
-    reached two processes counts twice: cheap beats exact here. If Redis is down,
-    each process shows its own count and says so in the log once.
+    Each process keeps its count of people per event in a key of its own that Redis
+    expires ``STALE`` seconds after the process last wrote it (Redis's clock, so the
+    machines' clocks do not matter); a set per event lists the processes. The total is
+    the sum of the keys still there, read in the same script that writes ours. Every
+    live process rewrites its key at least every presence interval (the coalescer marks
+    its events every ``HEARTBEAT``), so a process that dies, even by SIGKILL, drops out
+    of every total within ``STALE`` seconds, as the others' next count shows. A person
+    whose two tabs reached two processes counts twice: cheap beats exact here. If Redis
+    is down, each process shows its own count and says so in the log once.
     """
 
-    HEARTBEAT = 10.0
-    STALE = 30.0
+    HEARTBEAT = 1.0
+    # A live process rewrites its key every PRESENCE_INTERVAL (2 s) plus a tick (up to
+    # 1 s under load): 5 s leaves room for a slow tick and still forgets the dead quickly.
+    STALE = 5.0
+
+    # KEYS[1]: the event's set of processes; ARGV: this process, its count, the TTL in ms.
+    _SCRIPT = """
+local members = KEYS[1]
+redis.call('SET', members .. ':' .. ARGV[1], ARGV[2], 'PX', ARGV[3])
+redis.call('SADD', members, ARGV[1])
+redis.call('PEXPIRE', members, ARGV[3] * 4)
+local total = 0
+for _, process in ipairs(redis.call('SMEMBERS', members)) do
+  local count = redis.call('GET', members .. ':' .. process)
+  if count then total = total + tonumber(count) else redis.call('SREM', members, process) end
+end
+return total
+"""
 
     def __init__(self, url: str, prefix: str) -> None:
         import redis
@@ -257,19 +277,17 @@ class PresenceStore:
         self.process = uuid.uuid4().hex[:12]
         self._failing = False
         self._totals: dict[int, int] = {}
+        self._publish = self.redis.register_script(self._SCRIPT)
 
     def key(self, event_id: int) -> str:
+        """The event's set of processes; each process's count is at ``<key>:<process>``."""
         return f"{self.prefix}:presence:{event_id}"
 
     def publish(self, event_id: int, local: int) -> None:
-        """Record this process's count and remember the total across processes."""
-        now = time.time()
+        """Record this process's count and remember the total across live processes."""
         try:
-            pipe = self.redis.pipeline()
-            pipe.hset(self.key(event_id), self.process, f"{local}:{now:.0f}")
-            pipe.expire(self.key(event_id), int(self.STALE * 4))
-            pipe.hgetall(self.key(event_id))
-            entries = pipe.execute()[-1]
+            total = int(self._publish(keys=[self.key(event_id)],
+                                      args=[self.process, local, int(self.STALE * 1000)]))
         except Exception:
             if not self._failing:
                 log.error("Redis unreachable: presence counts this process only until it returns")
@@ -279,11 +297,6 @@ class PresenceStore:
         if self._failing:
             log.warning("Redis reachable again: presence counts every process")
         self._failing = False
-        total = 0
-        for raw in entries.values():
-            count, _, stamp = raw.decode().partition(":")
-            if now - float(stamp or 0) <= self.STALE:
-                total += int(count)
         self._totals[event_id] = total
 
     def total(self, event_id: int, local: int) -> int:

@@ -971,3 +971,35 @@ def update_event(actor: Actor, event: Event, data: dict[str, Any]) -> Event:
     if "moderators" in data:  # someone may have lost this event: their sockets too
         signals.staff_rights_changed.send(current_app._get_current_object())
     return event
+
+
+# ---------------------------------------------------------------------------
+# Organisers: removing an event (flask events delete)
+
+
+@write
+def delete_event(event_id: int) -> dict[str, int]:
+    """Delete an event and everything in it: topics, participants, questions, votes,
+    comments and its moderation log (the database cascades from the event row).
+
+    Returns what was removed, counted in the same transaction.
+    """
+    def count(stmt: Any) -> int:
+        return int(db.session.scalar(stmt) or 0)
+
+    in_event = select(Question.id).where(Question.event_id == event_id)
+    removed = {
+        "questions": count(select(func.count()).select_from(Question)
+                           .where(Question.event_id == event_id)),
+        "comments": count(select(func.count()).select_from(Comment)
+                          .where(Comment.question_id.in_(in_event))),
+        "votes": count(select(func.count()).select_from(Vote)
+                       .where(Vote.question_id.in_(in_event))),
+        "participants": count(select(func.count()).select_from(Participant)
+                              .where(Participant.event_id == event_id)),
+    }
+    db.session.execute(delete(Event).where(Event.id == event_id))
+    db.session.commit()
+    cache.bump(event_id)
+    cache.bump_events()
+    return removed

@@ -2,7 +2,8 @@
 
 ``python -m discussion.server`` (what ``make run`` calls); HOST and PORT override
 127.0.0.1:5000. gevent's WSGI server with gevent-websocket, as Flask-SocketIO's
-maintainers advise; no access log, so no address is written anywhere.
+maintainers advise; no access log, so no address is written anywhere. At start it
+logs what it runs on: database (without password), message queue, mode, settings.
 """
 
 from gevent import monkey
@@ -13,12 +14,17 @@ import contextlib  # noqa: E402
 import gc  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
+import sys  # noqa: E402
 
+import click  # noqa: E402
+from flask import Flask  # noqa: E402
 from gevent import pywsgi  # noqa: E402
 from geventwebsocket.handler import WebSocketHandler  # noqa: E402
 
-from . import create_app  # noqa: E402
+from . import create_app, settings  # noqa: E402
 from .live import coalescer  # noqa: E402
+
+log = logging.getLogger("discussion.server")
 
 
 class QuietHandler(WebSocketHandler):
@@ -60,9 +66,36 @@ def tune_gc() -> None:
     gc.set_threshold(10_000, 50, 1000)
 
 
+def announce(app: Flask, host: str, port: int) -> None:
+    """Say at start what this process runs on, so a wrong setting shows in the first lines
+    of the log (journalctl -u 'discussion@*') instead of in a puzzled room."""
+    several = bool(app.config["REDIS_URL"])
+    log.info("serving on http://%s:%s as %s", host, port, app.config["SERVED_BY"])
+    log.info("database: %s", settings.database_label(app))
+    log.info("message queue: %s", settings.queue_label(app))
+    log.info("mode: gevent, %s; proxy headers %s; cookies %s",
+             "several processes sharing the message queue" if several else "one process",
+             "trusted (DISCUSSION_PROXY_FIX)" if app.config["PROXY_FIX"] else "ignored",
+             "secure (HTTPS only)" if app.config["SESSION_COOKIE_SECURE"] else "plain")
+    log.info("settings: %s; instance folder %s", settings.settings_label(app),
+             app.instance_path)
+    if app.config["SESSION_COOKIE_SECURE"] and not app.config["PROXY_FIX"]:
+        log.warning("DISCUSSION_SESSION_COOKIE_SECURE is on without DISCUSSION_PROXY_FIX: "
+                    "this server speaks plain HTTP, so unless the proxy's X-Forwarded-Proto "
+                    "is trusted every request looks insecure and browsers drop the cookies")
+
+
 def serve(host: str, port: int) -> None:
     """Build the app in gevent mode and serve it until interrupted."""
     app = create_app({"SOCKETIO_ASYNC_MODE": "gevent"})
+    try:  # DISCUSSION_LOG_LEVEL may come from instance/env, read with the app
+        logging.getLogger().setLevel(str(app.config["LOG_LEVEL"]).upper())
+    except ValueError:
+        log.warning("DISCUSSION_LOG_LEVEL=%s is not a level (DEBUG, INFO, WARNING, ERROR)",
+                    app.config["LOG_LEVEL"])
+    app.config["SERVED_BY"] = settings.instance_name(app, port)
+    announce(app, host, port)
+    settings.refuse_new_default_database(app)
     tune_gc()
     coalescer.idle_gc = True
     QuietHandler.allowed_origins = tuple(app.config["ALLOWED_ORIGINS_LIST"])
@@ -70,6 +103,11 @@ def serve(host: str, port: int) -> None:
         (host, port), app, handler_class=QuietHandler, log=None,
         error_log=logging.getLogger("discussion.server"), backlog=2048,
     )
+    try:
+        server.start()
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
@@ -79,10 +117,16 @@ def main() -> None:
     # Whatever the server creates (database, WAL and SHM files, the secret key) is
     # readable by its own user only.
     os.umask(0o077)
-    logging.basicConfig(level=os.environ.get("DISCUSSION_LOG_LEVEL", "INFO"),
+    logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugins announce themselves
-    serve(os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000")))
+    port = os.environ.get("PORT", "5000")
+    if not port.isdigit():
+        sys.exit(f"Error: PORT must be a number, not {port!r}.")
+    try:
+        serve(os.environ.get("HOST", "127.0.0.1"), int(port))
+    except click.ClickException as exc:  # unreadable settings, a port taken
+        sys.exit(f"Error: {exc.format_message()}")
 
 
 if __name__ == "__main__":

@@ -3,9 +3,12 @@
 #
 #   make i18n-extract   scan the code and templates into discussion/translations/messages.pot
 #   make i18n-update    merge the .pot into the es and pt_BR catalogues (then translate them)
-#   make i18n-compile   compile the catalogues into the .mo files the app reads (not committed)
+#   make i18n-compile   compile the catalogues into the .mo files the app reads; commit them
+#                       with the .po: every install (pip, make, the deployment guide) serves
+#                       the committed .mo files
 #
-# tests/test_i18n.py fails when the .pot is out of date or a message lacks a translation.
+# tests/test_i18n.py fails when the .pot is out of date, a message lacks a translation or a
+# committed .mo differs from its .po.
 
 I18N_DIR      := discussion/translations
 I18N_POT      := $(I18N_DIR)/messages.pot

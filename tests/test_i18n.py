@@ -1,9 +1,10 @@
 """English, Spanish and Brazilian Portuguese: complete catalogues, translated pages and errors.
 
 The catalogues live in discussion/translations (``make i18n-extract i18n-update`` to refresh
-them, ``make i18n-compile`` for the .mo files the app reads). These tests fail when a string
-in the code or templates is missing from messages.pot, when a message lacks a translation,
-and when a page or an error answers in the wrong language.
+them, ``make i18n-compile`` for the .mo files the app reads, which are committed so that
+every install has them). These tests fail when a string in the code or templates is missing
+from messages.pot, when a message lacks a translation, when a committed .mo differs from its
+.po, and when a page or an error answers in the wrong language.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pytest
 from babel.dates import format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import Flask
@@ -36,26 +38,6 @@ PLURAL_FORMS = {"es": "nplurals=2; plural=(n != 1);", "pt_BR": "nplurals=2; plur
 BROWSER = {"es": "es-MX,es;q=0.9,en;q=0.5", "pt_BR": "pt-BR,pt;q=0.9,en;q=0.5"}
 HTML_LANG = {"es": "es", "pt_BR": "pt-BR"}
 CODE = "smartcities"
-
-
-def _compile_catalogues() -> None:
-    """Compile the .po files whose .mo is missing or older, as ``make i18n-compile`` does.
-
-    Runs when this module is collected, before any test of the session renders a page:
-    Flask-Babel caches translations process-wide, so a catalogue compiled later would not be
-    seen by apps that already looked for it.
-    """
-    stale = [
-        po
-        for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")
-        if not po.with_suffix(".mo").exists()
-        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
-    ]
-    if stale:
-        CommandLineInterface().run(["pybabel", "compile", "-d", str(TRANSLATIONS)])
-
-
-_compile_catalogues()
 
 
 def _keywords() -> list[str]:
@@ -212,9 +194,45 @@ def test_catalogue_is_complete(locale: str) -> None:
     assert not problems, f"{locale}: " + "\n".join(problems)
 
 
+def _compiled_messages(catalog: Catalog) -> dict[tuple[Any, Any], Any]:
+    """The messages a .mo holds: what ``pybabel compile`` writes from a catalogue
+    (translated or plural, not fuzzy), by context and id."""
+    def plain(value: Any) -> Any:
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return {
+        (m.context, plain(m.id)): plain(m.string)
+        for m in catalog
+        if m.id and m.string and not m.fuzzy
+    }
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_committed_catalogue_matches_its_source(locale: str) -> None:
+    """The committed .mo (what every install serves) says exactly what its .po says."""
+    po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    mo = po.with_suffix(".mo")
+    hint = "run `make i18n-compile` and commit the .mo files"
+    assert mo.exists(), f"{mo.relative_to(ROOT)} is missing: {hint}"
+    source = _read(po, locale)
+    with mo.open("rb") as fh:
+        compiled = read_mo(fh)
+    expected, actual = _compiled_messages(source), _compiled_messages(compiled)
+    stale = sorted(str(k[1]) for k in expected.keys() - actual.keys())
+    extra = sorted(str(k[1]) for k in actual.keys() - expected.keys())
+    changed = sorted(str(k[1]) for k in expected.keys() & actual.keys()
+                     if expected[k] != actual[k])
+    assert not (stale or extra or changed), (
+        f"{mo.relative_to(ROOT)} is out of date with its .po ({hint}): "
+        f"missing {stale[:5]}, no longer in the .po {extra[:5]}, translated differently "
+        f"{changed[:5]}"
+    )
+    assert compiled.plural_forms == source.plural_forms, hint
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_compiled_catalogue_is_current(locale: str) -> None:
-    """The .mo the app reads holds every message (compiled from the current .po)."""
+    """The .mo the app reads holds every message of messages.pot."""
     translations = _translations(locale)
     for template in _read(POT):
         if isinstance(template.id, str) and template.id:

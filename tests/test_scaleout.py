@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import threading
 import time
 import uuid
@@ -85,6 +86,35 @@ def test_two_processes_share_questions_votes_and_presence(live_server_factory, p
         listed = requests.get(f"{two.url}/api/v1/events/smartcities/questions",
                               timeout=5).json()["questions"]
         assert next(q for q in listed if q["id"] == qid)["votes"] == 1
+    finally:
+        a.sio.disconnect()
+        b.sio.disconnect()
+
+
+def test_a_killed_process_drops_out_of_presence_within_seconds(live_server_factory,
+                                                               postgres_url, redis_url):
+    """A process that dies without a word (SIGKILL, the OOM killer) stops being counted
+    a few seconds later, not after half a minute."""
+    from discussion.live import PresenceStore
+
+    env = {"DISCUSSION_REDIS_URL": redis_url,
+           "DISCUSSION_SOCKETIO_CHANNEL": f"test-{uuid.uuid4().hex[:8]}"}
+    one = live_server_factory(postgres_url, **env)
+    two = live_server_factory(postgres_url, **env)
+    a, b = Phone(one), Phone(two)
+    try:
+        a.wait_for("presence", lambda p: p["online"] == 2)
+        with a.arrived:
+            a.events["presence"] = []
+        killed = time.monotonic()
+        two.stop(signal.SIGKILL)
+        # Its key expires after STALE; process one's next count (every presence interval,
+        # 2 s) shows it.
+        a.wait_for("presence", lambda p: p["online"] == 1, timeout=12)
+        elapsed = time.monotonic() - killed
+        assert elapsed <= 9, elapsed  # it was over 30 s when entries lived half a minute
+        assert PresenceStore.STALE <= 6
+        print(f"presence dropped {elapsed:.1f} s after SIGKILL")
     finally:
         a.sio.disconnect()
         b.sio.disconnect()
