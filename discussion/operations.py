@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import ObjectDeletedError
 
-from . import cache, live, ratelimit
+from . import cache, live, ratelimit, similar
 from .database import write
 from .errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
 from .extensions import db
@@ -309,6 +309,7 @@ def _ask(
     if not created:
         return question_dict(question, slugs, mine=True), False
     db.session.commit()
+    similar.touched(event.id, question.id)
     _publish_question(event, question, was_public=False)
     return question_dict(question, slugs, mine=True), True
 
@@ -443,6 +444,7 @@ def delete_question(actor: Actor, question_id: int) -> None:
     db.session.execute(delete(Vote).where(Vote.question_id == question.id))
     db.session.delete(question)
     db.session.commit()
+    similar.touched(event.id, question_id)
     live.publish_removed(event.id, question_id)
 
 
@@ -532,6 +534,7 @@ def forget_me(actor: Actor, event: Event) -> dict[str, int]:
             result["questions_anonymised"] += 1
     _unlink_participants([pid])
     db.session.commit()
+    similar.touched(event.id, *removed)
     for qid in removed:
         live.publish_removed(event.id, qid)
     for qid in touched:
@@ -707,6 +710,7 @@ def moderate_question(
     db.session.flush()
     answer = staff_question_dict(question, slugs)  # as committed, even if deleted right after
     db.session.commit()
+    similar.touched(event.id, question_id)
     # A merged duplicate is hidden: participants see it removed, staff see it merged.
     _publish_question(event, question, was_public=was_public)
     for other in also_changed:
