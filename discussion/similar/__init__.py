@@ -74,9 +74,10 @@ def fingerprint(conn: Connection, event_id: int) -> Hashable:
     """A value that changes whenever a question of the event is added, deleted, edited,
     approved, hidden, restored or merged, in this process or any other.
 
-    Asks and deletes change the count or the highest id; every change of a question's
-    text or status by staff writes a moderation-log entry. One cheap query; when the
-    events table gains a change counter, this becomes a read of that counter.
+    Asks and deletes change the count, the highest id or the latest creation time (SQLite
+    may give a deleted last id to the next question, never its creation time); every
+    change of a question's text or status by staff writes a moderation-log entry. One
+    cheap query: when events gain a change counter, this becomes a read of that counter.
     """
     def of_questions(column):  # type: ignore[no-untyped-def]
         return select(column).where(Question.event_id == event_id).scalar_subquery()
@@ -84,6 +85,7 @@ def fingerprint(conn: Connection, event_id: int) -> Hashable:
     return tuple(conn.execute(select(
         of_questions(func.count(Question.id)),
         of_questions(func.max(Question.id)),
+        of_questions(func.max(Question.created_at)),
         select(func.max(ModerationEntry.id))
         .where(ModerationEntry.event_id == event_id)
         .scalar_subquery(),

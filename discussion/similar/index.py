@@ -19,7 +19,7 @@ from .text import Features, features
 # a question is suggested to someone typing, and marked for staff as a likely duplicate.
 WORD_WEIGHT = 0.7
 SUGGEST_THRESHOLD = 0.36
-DUPLICATE_THRESHOLD = 0.5
+DUPLICATE_THRESHOLD = 0.45
 
 
 @dataclass(slots=True)
