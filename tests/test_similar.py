@@ -306,6 +306,13 @@ def test_duplicate_mark_follows_the_original(phone: Callable[[], Phone], org: St
     assert org.questions()[again["id"]]["duplicate_of"] is None
     org.mod(first["id"], "restore")
     assert org.questions()[again["id"]]["duplicate_of"] == first["id"]
+    # An earlier question edited into a closer match takes the mark over, and gives it
+    # back when edited away.
+    earliest = 1  # seeded, about where data sets come from
+    org.mod(earliest, "edit", body=CAMERAS_AGAIN)
+    assert org.questions()[again["id"]]["duplicate_of"] == earliest
+    org.mod(earliest, "edit", body="Where do the data sets of smart cities come from?")
+    assert org.questions()[again["id"]]["duplicate_of"] == first["id"]
 
 
 def test_pending_questions_are_marked_for_the_moderator(

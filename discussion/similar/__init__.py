@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app, g, has_app_context
@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, select
 from ..extensions import db
 from ..models import ModerationEntry, Question, QuestionStatus
 from .index import DUPLICATE_THRESHOLD, SUGGEST_THRESHOLD, EventIndex
-from .text import features
+from .text import Features, features
 
 EXTENSION = "discussion.similar"
 MIN_LENGTH = 12  # shorter texts say too little to be matched: no suggestion
@@ -40,13 +40,24 @@ __all__ = [
 
 
 @dataclass(slots=True)
+class _Mark:
+    """A question's remembered duplicate mark: for which text, the best earlier question
+    and its score, and the text's features (to check later changes against)."""
+
+    body: str
+    best: int | None
+    score: float
+    query: Features
+
+
+@dataclass(slots=True)
 class _Entry:
     """One event's index and when it was last brought in step with the database."""
 
     index: EventIndex
     fingerprint: Hashable
     synced_at: float
-    duplicates: dict[int, tuple[str, int | None]] = field(default_factory=dict)
+    marks: dict[int, _Mark] = field(default_factory=dict)
 
 
 class Indexes:
@@ -136,21 +147,34 @@ def fresh_index(event_id: int) -> _Entry:
     return entry
 
 
-def _apply(entry: _Entry, change) -> None:  # type: ignore[no-untyped-def]
-    """Change the index, and forget the duplicate marks the change may have altered:
-    those of later questions than any changed one (all of them when rarity was
-    recomputed)."""
+def _apply(entry: _Entry, change: Callable[[EventIndex], None]) -> None:
+    """Change the index, and keep the remembered duplicate marks true.
+
+    Only a later question's mark can depend on a changed one: a mark that pointed at
+    it is forgotten (computed again when asked for), and a changed question that is
+    searchable now is scored against each later mark, which it takes over if it is
+    the better match. A change costs one pairwise score per remembered later mark, not
+    a search each.
+    """
     index = entry.index
     before = dict(index.known)
-    epoch = index.epoch
     change(index)
-    if index.epoch != epoch:
-        entry.duplicates.clear()
-        return
-    changed = {q for q in before.keys() | index.known.keys() if before.get(q) != index.known.get(q)}
-    if changed:
-        first = min(changed)
-        entry.duplicates = {q: v for q, v in entry.duplicates.items() if q < first}
+    changed = sorted(
+        q for q in before.keys() | index.known.keys() if before.get(q) != index.known.get(q)
+    )
+    for changed_id in changed:
+        for question_id, mark in list(entry.marks.items()):
+            if question_id <= changed_id:
+                continue
+            if mark.best == changed_id:
+                del entry.marks[question_id]
+            elif changed_id in index.docs:
+                score = index.score(mark.query, changed_id)
+                better = score > mark.score or (  # ties go to the earlier, as in search
+                    score == mark.score and mark.best is not None and changed_id < mark.best
+                )
+                if score >= DUPLICATE_THRESHOLD and better:
+                    mark.best, mark.score = changed_id, score
 
 
 # -- updates from this process's writes
@@ -199,20 +223,20 @@ def duplicate_of(event_id: int, question_id: int, body: str, status: str) -> int
     """The earlier visible question this one probably repeats (for staff), or None.
 
     Stricter than a suggestion: it invites a merge. Hidden questions are out of the
-    room already and get none. Remembered per question until the index changes
-    before it.
+    room already and get none. Remembered per question, and kept true as the event
+    changes (see :func:`_apply`).
     """
     if status == QuestionStatus.HIDDEN or len(body.strip()) < MIN_LENGTH:
         return None
     entry = fresh_index(event_id)
-    remembered = entry.duplicates.get(question_id)
-    if remembered is not None and remembered[0] == body:
-        return remembered[1]
+    mark = entry.marks.get(question_id)
+    if mark is not None and mark.body == body:
+        return mark.best
     query = features(body)
     with _indexes().lock:
         found = entry.index.search(
             query, threshold=DUPLICATE_THRESHOLD, limit=1, before=question_id
         )
-        best = found[0][0] if found else None
-        entry.duplicates[question_id] = (body, best)
+        best, score = found[0] if found else (None, 0.0)
+        entry.marks[question_id] = _Mark(body, best, score, query)
     return best

@@ -9,6 +9,7 @@ workshop, says little about which question is meant). Only searchable questions
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,10 @@ from .text import Features, features
 WORD_WEIGHT = 0.7
 SUGGEST_THRESHOLD = 0.36
 DUPLICATE_THRESHOLD = 0.45
+# Up to this many questions every one sharing a feature is scored; beyond, the best
+# CANDIDATES by their rarer features are (see EventIndex.search).
+EXHAUSTIVE_UP_TO = 300
+CANDIDATES = 40
 
 
 @dataclass(slots=True)
@@ -50,25 +55,25 @@ class _Space:
     def norm(self, weights: dict[str, float], total: int) -> float:
         return math.sqrt(sum((w * self.idf(f, total)) ** 2 for f, w in weights.items())) or 1.0
 
-    def scores(self, query: dict[str, float], total: int) -> dict[int, float]:
-        """Cosine of the query with every document sharing a feature with it."""
-        acc: dict[int, float] = {}
-        qnorm = 0.0
-        for f, w in query.items():
+    def query(self, weights: dict[str, float], total: int) -> tuple[dict[str, float], float]:
+        """The query's weight of each feature (times its rarity twice, ready to multiply
+        by a document's count) and the query's norm."""
+        out: dict[str, float] = {}
+        norm = 0.0
+        for f, w in weights.items():
             idf = self.idf(f, total)
-            qw = w * idf
-            qnorm += qw * qw
-            posting = self.postings.get(f)
-            if not posting:
-                continue
-            weight = qw * idf
-            for doc, dw in posting.items():
-                acc[doc] = acc.get(doc, 0.0) + weight * dw
-        if not acc:
-            return acc
-        qnorm = math.sqrt(qnorm)
-        norms = self.norms
-        return {doc: s / (qnorm * norms[doc]) for doc, s in acc.items()}
+            norm += (w * idf) ** 2
+            out[f] = w * idf * idf
+        return out, math.sqrt(norm) or 1.0
+
+    def cosine(self, query: dict[str, float], qnorm: float, doc: int,
+               weights: dict[str, float]) -> float:
+        """The cosine of a prepared query with one document, from the document's counts."""
+        if len(weights) < len(query):
+            dot = sum(query[f] * w for f, w in weights.items() if f in query)
+        else:
+            dot = sum(q * weights[f] for f, q in query.items() if f in weights)
+        return dot / (qnorm * self.norms[doc])
 
 
 class EventIndex:
@@ -80,7 +85,6 @@ class EventIndex:
         self.words = _Space()
         self.grams = _Space()
         self._normed_at = 0  # number of documents when the norms were last computed
-        self.epoch = 0  # grows each time every norm is recomputed (scores shift a little)
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -139,13 +143,23 @@ class EventIndex:
         total = len(self.docs)
         if force or abs(total - self._normed_at) > max(2, total // 20):
             self._normed_at = total
-            self.epoch += 1
             for other, f in self.docs.items():
                 self.words.norms[other] = self.words.norm(f.words, total)
                 self.grams.norms[other] = self.grams.norm(f.grams, total)
         elif doc is not None and feats is not None:
             self.words.norms[doc] = self.words.norm(feats.words, total)
             self.grams.norms[doc] = self.grams.norm(feats.grams, total)
+
+    def score(self, query: Features, doc: int) -> float:
+        """The blended score of a text with one searchable question (0 if not searchable)."""
+        feats = self.docs.get(doc)
+        if feats is None:
+            return 0.0
+        total = len(self.docs)
+        words, wnorm = self.words.query(query.words, total)
+        grams, gnorm = self.grams.query(query.grams, total)
+        return (WORD_WEIGHT * self.words.cosine(words, wnorm, doc, feats.words)
+                + (1 - WORD_WEIGHT) * self.grams.cosine(grams, gnorm, doc, feats.grams))
 
     def search(
         self,
@@ -160,20 +174,45 @@ class EventIndex:
 
         ``before`` keeps only questions with a smaller id (asked earlier); ``exclude``
         leaves one out (the question itself).
+
+        In a small event every question sharing a feature is scored. In a large one,
+        candidates come from the features that at most a twentieth of the questions
+        share (a feature most questions have cannot tell them apart), ranked by what
+        those features give, and only the best candidates get their exact score.
         """
         total = len(self.docs)
         if not total:
             return []
-        word_scores = self.words.scores(query.words, total)
-        gram_scores = self.grams.scores(query.grams, total)
-        found = []
-        for doc in word_scores.keys() | gram_scores.keys():
-            if doc == exclude or (before is not None and doc >= before):
-                continue
-            score = WORD_WEIGHT * word_scores.get(doc, 0.0) + (1 - WORD_WEIGHT) * gram_scores.get(
-                doc, 0.0
-            )
-            if score >= threshold:
-                found.append((doc, score))
+        words, wnorm = self.words.query(query.words, total)
+        grams, gnorm = self.grams.query(query.grams, total)
+        common = total if total <= EXHAUSTIVE_UP_TO else max(20, total // 20)
+        partial: dict[int, float] = {}
+        for space, prepared, norm, share in (
+            (self.words, words, wnorm, WORD_WEIGHT),
+            (self.grams, grams, gnorm, 1 - WORD_WEIGHT),
+        ):
+            norms = space.norms
+            for f, q in prepared.items():
+                posting = space.postings.get(f)
+                if not posting or len(posting) > common:
+                    continue
+                weight = share * q / norm
+                for doc, dw in posting.items():
+                    partial[doc] = partial.get(doc, 0.0) + weight * dw / norms[doc]
+        if before is not None or exclude is not None:
+            partial = {
+                d: v for d, v in partial.items()
+                if d != exclude and (before is None or d < before)
+            }
+        if total > EXHAUSTIVE_UP_TO:
+            candidates = heapq.nlargest(CANDIDATES, partial, key=partial.__getitem__)
+            partial = {}
+            for doc in candidates:
+                feats = self.docs[doc]
+                partial[doc] = (
+                    WORD_WEIGHT * self.words.cosine(words, wnorm, doc, feats.words)
+                    + (1 - WORD_WEIGHT) * self.grams.cosine(grams, gnorm, doc, feats.grams)
+                )
+        found = [(doc, score) for doc, score in partial.items() if score >= threshold]
         found.sort(key=lambda item: (-item[1], item[0]))
         return found[:limit]
