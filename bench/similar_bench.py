@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,8 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 def summary(name: str, times: list[float]) -> str:
     times = sorted(times)
     p99 = times[min(len(times) - 1, int(0.99 * len(times)))]
-    return f"| {name} | {len(times)} | {statistics.median(times):.2f} | {p99:.2f} | {times[-1]:.2f} |"
+    median = statistics.median(times)
+    return f"| {name} | {len(times)} | {median:.2f} | {p99:.2f} | {times[-1]:.2f} |"
 
 
 def probes(questions: list[str], rng: random.Random, count: int) -> list[str]:
@@ -137,6 +139,12 @@ def bench_index(questions: list[str], texts: list[str]) -> list[str]:
         builds.append((time.perf_counter() - start) * 1000)
     it = iter(texts * 2)
     lookups = timed(lambda: index.search(features(next(it))), len(texts))
+    tracemalloc.start()
+    kept = EventIndex()
+    kept.sync(rows)
+    size, _peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"index memory: {size / 2**20:.1f} MiB for {len(rows)} questions (tracemalloc)")
     return [summary("index: build from 1 row per question", builds),
             summary("index: lookup (features + ranking)", lookups)]
 

@@ -232,8 +232,10 @@ def duplicate_of(event_id: int, question_id: int, body: str, status: str) -> int
     mark = entry.marks.get(question_id)
     if mark is not None and mark.body == body:
         return mark.best
-    query = features(body)
     with _indexes().lock:
+        # A searchable question's features are in the index already: shared, not copied.
+        known = entry.index.known.get(question_id) == (True, body)
+        query = entry.index.docs[question_id] if known else features(body)
         found = entry.index.search(
             query, threshold=DUPLICATE_THRESHOLD, limit=1, before=question_id
         )
