@@ -394,3 +394,23 @@ def test_lookups_are_limited_per_participant(
     ack = sc.emit("similar", {"event": CODE, "body": PROVENANCE}, callback=True)
     assert ack["ok"] is False and ack["error"]["code"] == "rate_limited"
     assert phone().similar(PROVENANCE).status_code == 200
+
+
+@pytest.mark.parametrize("app_config", [{"SIMILAR_REFRESH": 0}])
+def test_the_refresh_period_catches_a_change_no_fingerprint_shows(
+    app: Flask, phone: Callable[[], Phone], app_config: dict[str, Any]
+) -> None:
+    """A write outside the app (a database console, a script) logs nothing: the index
+    reads the event's questions again once SIMILAR_REFRESH has passed (0 here)."""
+    from sqlalchemy import update
+
+    from discussion.models import Question
+
+    me = phone()
+    asked = me.ask(CAMERAS)
+    assert me.similar_ids(CAMERAS_AGAIN) == [asked["id"]]
+    with app.app_context():
+        db.session.execute(update(Question).where(Question.id == asked["id"])
+                           .values(body="Who should pay for the new bicycle lanes downtown?"))
+        db.session.commit()
+    assert me.similar_ids(CAMERAS_AGAIN) == []
