@@ -182,6 +182,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         LOGIN_ACCOUNT_SLOWDOWN=1.0,  # seconds each attempt on such an account waits
         STAFF_CHECK_INTERVAL=1.0,  # seconds between checks of open staff sockets' rights
         RATELIMIT_JOINS="30/minute",  # per participant: a flapping phone rejoins often
+        RATELIMIT_SIMILAR="60/minute",  # per participant: a phone looks up as its owner types
+        SIMILAR_REFRESH=30.0,  # seconds after which a similar-questions index is re-read anyway
         SOCKET_EVENT_RATE=20.0,  # events a second one socket may send, on average
         SOCKET_EVENT_BURST=40.0,  # and at once after a quiet spell
         PROXY_FIX=0,
@@ -245,7 +247,7 @@ def _own_origins(app: Flask) -> list[str]:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import database, ratelimit  # noqa: F401  (engine listeners, limiter storage)
+    from . import database, ratelimit, similar  # noqa: F401  (engine listeners, limiter storage)
     from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
     from .live import coalescer
 
@@ -275,6 +277,7 @@ def _init_extensions(app: Flask) -> None:
         json=None,
     )
     coalescer.configure(app)
+    similar.init_app(app)
     # Engine.IO answers /socket.io/ outside Flask: its responses get the headers too.
     app.wsgi_app = SecurityHeaders(app.wsgi_app, app.config)  # type: ignore[method-assign]
 

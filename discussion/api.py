@@ -20,7 +20,7 @@ from .identity import http_actor
 from .models import ModerationEntry
 from .openapi import openapi_document
 from .policy import Need, access
-from .queries import event_dict, find_event, list_comments, list_questions
+from .queries import event_dict, find_event, list_comments, list_questions, similar_questions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
@@ -66,6 +66,16 @@ def get_questions(code: str):  # type: ignore[no-untyped-def]
         raise ValidationError("invalid_sort", "'sort' is 'top' or 'new'.")
     topic = request.args.get("topic") or None
     return jsonify({"questions": list_questions(event, actor, sort=sort, topic=topic)})
+
+
+@bp.get("/events/<code>/similar")
+@access(Need.ANYONE)
+def get_similar(code: str):  # type: ignore[no-untyped-def]
+    """Up to three visible questions that say the same as ``q``, best first."""
+    actor = http_actor()
+    event = find_event(code, actor)
+    text = validation.text({"q": request.args.get("q")}, "q", validation.QUESTION_MAX)
+    return jsonify({"questions": similar_questions(event, actor, str(text))})
 
 
 @bp.post("/events/<code>/questions")

@@ -380,6 +380,12 @@ def schemas() -> dict[str, Schema]:
         "merged_into": nullable({**ID, "description": "The question it was merged into."}),
         "quote": enum(Quote, "The author's quote consent."),
         "author_muted": boolean("Whether a moderator paused its author's posting."),
+        "duplicate_of": nullable({
+            **ID,
+            "description": "The earlier visible or answered question this one probably "
+            "repeats (a possible duplicate to merge into), or null. Never set on hidden "
+            "questions.",
+        }),
     }
     comment = {
         "id": ID,
@@ -825,6 +831,43 @@ def paths() -> dict[str, Any]:
                     403: ["muted"],
                     404: ["event_not_found"],
                     409: ["event_closed"],
+                    429: ["rate_limited"],
+                },
+            ),
+        },
+        "/events/{code}/similar": {
+            "get": operation(
+                "similarQuestions",
+                "Questions that say the same as a text being typed",
+                tag="questions",
+                parameters=[
+                    CODE_PARAM,
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "required": True,
+                        "description": "The text to match, in any of English, Spanish and "
+                        "Portuguese. Shorter than 12 characters: no suggestion.",
+                        "schema": text(validation.QUESTION_MAX),
+                        "example": "¿De dónde vienen los datos de la ciudad inteligente?",
+                    },
+                ],
+                description="Up to three `visible` or `answered` questions of the event "
+                "that say the same as `q`, best first, as Question with the caller's "
+                "`mine` and `voted`; an empty list when nothing is alike. Pending and "
+                "hidden questions are never suggested, to anyone. Matching runs on the "
+                "server: no text is sent elsewhere. Limited per participant "
+                "(`RATELIMIT_SIMILAR`, 60 a minute by default).",
+                responses={
+                    "200": ok(
+                        "The questions alike, best first (at most three).",
+                        obj({"questions": array(ref("Question"), maxItems=3)}),
+                        {"questions": [QUESTION_EXAMPLE]},
+                    )
+                },
+                errors={
+                    400: TEXT_ERRORS,
+                    404: ["event_not_found"],
                     429: ["rate_limited"],
                 },
             ),

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import ObjectDeletedError
 
-from . import cache, live, policy, ratelimit, signals
+from . import cache, live, policy, ratelimit, signals, similar
 from .database import write
 from .errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
 from .extensions import db
@@ -308,6 +308,7 @@ def _ask(
     if not created:
         return question_dict(question, slugs, mine=True), False
     db.session.commit()
+    similar.touched(event.id, question.id)
     _publish_question(event, question, was_public=False)
     return question_dict(question, slugs, mine=True), True
 
@@ -449,6 +450,7 @@ def delete_question(actor: Actor, question_id: int) -> None:
     db.session.execute(delete(Vote).where(Vote.question_id == question.id))
     db.session.delete(question)
     db.session.commit()
+    similar.touched(event.id, question_id)
     live.publish_removed(event.id, question_id, was_public=was_public)
     live.publish_notice(event.id, author_key, {
         "question_id": question_id, "action": "deleted", "reason": None,
@@ -547,6 +549,7 @@ def forget_me(actor: Actor, event: Event) -> dict[str, int]:
     result["votes_unlinked"] = _keep_under_tombstone(event, participant)
     _unlink_participants([pid])
     db.session.commit()
+    similar.touched(event.id, *(qid for qid, _public in removed))
     for comment_id, question_id in public_comments:
         if question_id in touched:
             live.publish_comment_removed(event.id, comment_id, question_id, was_public=True)
@@ -763,6 +766,7 @@ def moderate_question(
         "into": question.merged_into_id if action == "merge" else None,
     }
     db.session.commit()
+    similar.touched(event.id, question_id)
     # A merged duplicate is hidden: participants see it removed, staff see it merged.
     _publish_question(event, question, was_public=was_public, notice=notice)
     for other in also_changed:

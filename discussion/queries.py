@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, func, or_, select
 
-from . import cache, policy
-from .errors import NotFound
+from . import cache, policy, ratelimit, similar
+from .errors import NotFound, RateLimited
 from .extensions import db
 from .identity import Actor, legacy_key, participant_key, tombstone
 from .models import (
@@ -164,6 +165,7 @@ def staff_question_dict(
         author = db.session.get(Participant, q.participant_id) if q.participant_id else None
         author_muted = bool(author and author.muted)
     data["author_muted"] = author_muted
+    data["duplicate_of"] = similar.duplicate_of(q.event_id, q.id, q.body, q.status)
     return data
 
 
@@ -245,6 +247,40 @@ def voted_ids(event_id: int, token: str | None) -> set[int]:
             .where(Participant.event_id == event_id, Participant.key.in_(keys))
         )
     )
+def similar_questions(event: Event, actor: Actor, text: str) -> list[dict[str, Any]]:
+    """The visible or answered questions of the event that say the same as ``text``,
+    best first, at most three, in the public shape with the caller's mine and voted.
+
+    Limited per participant (``RATELIMIT_SIMILAR``): a phone looks up as its owner types.
+    """
+    who = participant_key(actor.token, event.id) if actor.token else "anonymous"
+    if not ratelimit.hit(current_app.config["RATELIMIT_SIMILAR"], "similar", str(event.id), who):
+        raise RateLimited("rate_limited", "You are sending too fast. Please wait a moment.")
+    ids = similar.lookup(event.id, text)
+    if not ids:
+        return []
+    found = {
+        q.id: q
+        for q in db.session.scalars(
+            select(Question).where(
+                Question.id.in_(ids),
+                Question.event_id == event.id,
+                Question.status.in_(similar.SEARCHABLE),
+            )
+        )
+    }
+    participant = find_participant(event.id, actor.token)
+    voted = voted_ids(event.id, actor.token) & set(found)
+    slugs = topic_slugs(event)
+    pid = participant.id if participant else None
+    return [
+        question_dict(
+            found[i], slugs, mine=pid is not None and found[i].participant_id == pid,
+            voted=i in voted,
+        )
+        for i in ids
+        if i in found
+    ]
 
 
 def get_question(question_id: int, actor: Actor) -> tuple[Question, Event, Participant | None]:

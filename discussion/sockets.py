@@ -34,6 +34,7 @@ from .queries import (
     find_participant,
     list_questions,
     load_event,
+    similar_questions,
 )
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,12 @@ def _actor(conn: Connection) -> Actor:
     return Actor(token=conn.token, user=staff_user())
 
 
-def _joined(conn: Connection) -> int:
+def _joined(conn: Connection, code: Any = None) -> int:
+    """The joined event's id; a payload naming an event must name that one."""
     if conn.event_id is None:
+        raise ValidationError("not_joined", "Join an event first.")
+    named = None if code is None else event_ref(validation.event_code(code), _actor(conn)).id
+    if named is not None and named != conn.event_id:
         raise ValidationError("not_joined", "Join an event first.")
     return conn.event_id
 
@@ -295,6 +300,15 @@ def on_comment(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
         event_id=_joined(conn),
     )
     return {"comment": new}
+
+
+@acked("similar", Need.ANYONE)
+def on_similar(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
+    """Questions of the joined event that say the same as ``body`` (at most three)."""
+    actor = _actor(conn)
+    event = find_event_by_id(_joined(conn, data.get("event")), actor)
+    body = validation.text(data, "body", validation.QUESTION_MAX)
+    return {"questions": similar_questions(event, actor, str(body))}
 
 
 @acked("moderate", Need.MODERATOR)

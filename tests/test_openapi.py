@@ -280,6 +280,11 @@ def test_participant_flow_matches_the_document(phone: Phone, new_client: Any, cs
     assert thread["comments"][0]["mine"] is True and "hidden" not in thread["comments"][0]
     phone.call("DELETE", "/comments/{comment_id}", comment_id=c["id"], expect=204)
     phone.call("GET", "/events/{code}/moderation", code=CODE, expect=200)
+    alike = phone.call("GET", "/events/{code}/similar", code=CODE, expect=200,
+                       query={"q": "Where does the smart city data come from?"})
+    assert alike["questions"][0]["seeded"] is True
+    assert phone.call("GET", "/events/{code}/similar", code=CODE, expect=200,
+                      query={"q": "What time is lunch served?"}) == {"questions": []}
 
     # Someone else's question cannot be deleted by this phone.
     other = Phone(new_client(), {})
@@ -359,6 +364,8 @@ def test_participant_flow_matches_the_document(phone: Phone, new_client: Any, cs
         ),
         ("GET", "/questions/{question_id}/comments", {"question_id": 0}, None, 404, "not_found"),
         ("DELETE", "/comments/{comment_id}", {"comment_id": 99}, None, 404, "comment_not_found"),
+        ("GET", "/events/{code}/similar", {"code": CODE}, None, 400, "empty"),
+        ("GET", "/events/{code}/similar", {"code": "nope-nope"}, None, 404, "event_not_found"),
         ("GET", "/events", {}, None, 401, "login_required"),
         ("GET", "/events/{code}/moderation-log", {"code": CODE}, None, 401, "login_required"),
         ("PATCH", "/events/{code}", {"code": CODE}, {"status": "closed"}, 401, "login_required"),

@@ -139,6 +139,10 @@ CALLS: dict[str, list[Call]] = {
     "api.comments": [Call("GET", f"{API}/questions/{{visible}}/comments", need=Need.ANYONE),
                      Call("POST", f"{API}/questions/{{visible}}/comments", {"body": "Agreed"})],
     "api.public_moderation": [Call("GET", f"{API}/events/{{b}}/moderation")],
+    "api.get_similar": [Call("GET", f"{API}/events/{{b}}/similar?q=B-PENDING-SECRET question"),
+                        Call("GET", f"{API}/events/{{b}}/similar?q=B-HIDDEN-QUESTION-SECRET"),
+                        Call("GET", f"{API}/events/{{draft}}/similar?q=anything at all here",
+                             on_draft=True)],
     "api.openapi": [Call("GET", f"{API}/openapi.json")],
     "api.list_events": [Call("GET", f"{API}/events")],
     "api.moderation_log": [Call("GET", f"{API}/events/{{b}}/moderation-log")],
@@ -239,6 +243,8 @@ SOCKET_CALLS: dict[str, list[tuple[dict[str, Any], Need | None]]] = {
     "comment": [({"question_id": "{visible}", "body": "Said over the socket",
                   "client_id": "s-2"}, None)],
     "moderate": [({"question_id": "{visible}", "action": "pin"}, None)],
+    "similar": [({"body": "B-HIDDEN-QUESTION-SECRET"}, None),
+                ({"body": "B-PENDING-SECRET please"}, None)],
 }
 
 
