@@ -172,11 +172,15 @@ def test_board_renders_the_seeded_questions_join_url_code_and_qr(client: FlaskCl
     assert not re.search(r"\sstyle=", html)
     scripts = re.findall(r"<script\b([^>]*)>", html)
     assert scripts and all('src="/static/' in s or 'type="application/json"' in s for s in scripts)
-    assert '<script src="/static/vendor/socket.io.min.js"></script>' in html
+    # The Socket.IO client never blocks rendering.
+    assert '<script src="/static/vendor/socket.io.min.js" defer></script>' in html
 
     # Live counts in the footer, and the strings board.js needs.
     assert re.sub(r"<[^>]+>", "", section(html, "stat-questions")).strip() == "10 questions"
     assert re.sub(r"<[^>]+>", "", section(html, "stat-votes")).strip() == "0 votes"
+    # A zero is not projected ("0 people here" tells the room nothing).
+    assert is_hidden(html, "stat-votes") and is_hidden(html, "stat-online")
+    assert not is_hidden(html, "stat-questions")
     data = page_data(html)
     assert data["event"]["code"] == CODE and data["join_url"] == JOIN_URL
     assert [q["id"] for q in data["questions"]] == [q["id"] for q in seeded]
