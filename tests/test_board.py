@@ -425,3 +425,25 @@ def test_board_socket_sees_a_hidden_question_removed(
     assert {"name": "question_removed", "args": [{"id": 5}], "namespace": "/"} in messages
     # Nothing of the staff shape reaches the board's room.
     assert all("original_body" not in (m["args"][0] or {}) for m in messages if m["args"])
+
+
+# -- the console's shortcut letters --------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt_BR"])
+def test_console_keys_are_distinct_letters_in_every_language(
+    client: FlaskClient, lang: str
+) -> None:
+    """Each language's letters come from its own labels; they must never collide, nor
+    take the keys that are the same everywhere (J/K to move, / to search, ? for help)."""
+    from discussion.board import console_keys
+
+    client.set_cookie("lang", lang)
+    with client.application.test_request_context(headers={"Cookie": f"lang={lang}"}):
+        keys = console_keys()
+    letters = [k.lower() for k in keys.values()]
+    assert all(len(k) == 1 and k.isalpha() for k in letters), keys
+    assert len(set(letters)) == len(letters), keys
+    assert not {"j", "k"} & set(letters), keys
+    if lang == "es":
+        assert keys["highlight"] == "D" and keys["mute"] == "S"  # Destacar, Silenciar
