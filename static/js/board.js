@@ -327,10 +327,32 @@
       children.slice(Math.max(cut, 1)).forEach(function (child) { child.classList.add('is-clipped'); });
       return children.length - Math.max(cut, 1);
     }
+    /* The first card left out may fit with its text at the smallest question size
+     * (2.25u): then it is taken in rather than leaving the room empty. */
+    function squeezeNext() {
+      var next = Array.prototype.find.call(el.list.children, function (c) { return c.classList.contains('is-clipped'); });
+      if (!next) return false;
+      var body = next.querySelector('.b-body');
+      var min = Math.max(20, 2.25 * unit());
+      var before = body.style.fontSize;
+      if (parseFloat(before) <= min + 0.1) return false;
+      next.classList.remove('is-clipped');
+      body.style.fontSize = min + 'px';
+      if (next.offsetTop + next.offsetHeight <= el.list.clientHeight + 1) {
+        body.setAttribute('data-fit', 'squeezed');
+        return true;
+      }
+      body.style.fontSize = before;
+      next.classList.add('is-clipped');
+      return false;
+    }
     function fitList() {
       // Say how many more there are; the line takes room, so it is shown while fitting.
       el.more.hidden = el.board.classList.contains('now-long') || el.list.children.length === 0;
       var hidden = el.more.hidden ? 0 : clip(el.list);
+      if (hidden && !narrow.matches) {
+        for (var i = 0; i < 3 && squeezeNext(); i++) hidden -= 1;
+      }
       el.more.hidden = hidden === 0;
       setText(el.more, hidden ? plural('more', hidden) : '');
     }
