@@ -7,7 +7,7 @@ from typing import Any
 
 import segno
 from flask import Blueprint, Response, abort, request
-from flask_babel import gettext, ngettext
+from flask_babel import gettext, ngettext, pgettext
 from markupsafe import Markup
 
 from .errors import DomainError
@@ -23,6 +23,9 @@ THEMES = ("dark", "light")
 # with the standard four-module quiet zone so the code scans on a dark board too.
 QR_DARK, QR_LIGHT, QR_BORDER, QR_ERROR = "#000000", "#ffffff", 4, "m"
 _COUNT = "%(count)s"
+# The board's controls (topic, theme, full screen) and the cursor hide after this many
+# idle milliseconds; ``?idle=<ms>`` overrides it (tests use a short delay).
+IDLE_MS, IDLE_MIN_MS, IDLE_MAX_MS = 4000, 200, 600_000
 
 
 def join_url(event: Event) -> str:
@@ -105,11 +108,62 @@ def js_strings() -> dict[str, str]:
         "closed": gettext("Closed to new questions"),
         "theme_to_light": gettext("Light theme"),
         "theme_to_dark": gettext("Dark theme"),
+        "fullscreen": gettext("Full screen"),
+        "fullscreen_exit": gettext("Exit full screen"),
     }
     for form, n in (("one", 1), ("other", 2)):
         for key, pattern in _patterns(n).items():
             strings[f"{key}_{form}"] = pattern
     return strings
+
+
+def idle_ms() -> int:
+    """How long the board waits before hiding its controls and the cursor."""
+    try:
+        value = int(request.args.get("idle", ""))
+    except ValueError:
+        return IDLE_MS
+    return min(max(value, IDLE_MIN_MS), IDLE_MAX_MS)
+
+
+def reason_labels() -> dict[str, str]:
+    """The one-click reasons of the console, by the code the server stores and translates.
+
+    Literal calls, so that pybabel finds each msgid.
+    """
+    return {
+        "off_topic": gettext("Off-topic"),
+        "personal_attack": gettext("Personal attack"),
+        "personal_data": gettext("Personal data about someone"),
+        "spam": gettext("Spam or advertising"),
+        "duplicate": gettext("Duplicate"),
+    }
+
+
+# Which reasons fit which dialog: hiding judges the content, muting the behaviour.
+HIDE_REASONS = ("off_topic", "personal_attack", "personal_data", "spam", "duplicate")
+MUTE_REASONS = ("personal_attack", "spam", "personal_data")
+
+
+def console_keys() -> dict[str, str]:
+    """The console's shortcut letter for each action, in the language shown.
+
+    Each letter is translated with its label (es: "D" for "Destacar"), so the key on a
+    button matches its word; tests/test_board.py checks every catalogue keeps them
+    distinct and off the fixed keys (J, K, ?, /).
+    """
+    return {
+        "highlight": pgettext("shortcut key for Highlight", "H"),
+        "answer": pgettext("shortcut key for Mark answered", "A"),
+        "pin": pgettext("shortcut key for Pin", "P"),
+        "approve": pgettext("shortcut key for Approve", "V"),
+        "hide": pgettext("shortcut key for Hide", "X"),
+        "restore": pgettext("shortcut key for Restore", "R"),
+        "edit": pgettext("shortcut key for Edit", "E"),
+        "merge": pgettext("shortcut key for Merge", "M"),
+        "mute": pgettext("shortcut key for Mute author", "U"),
+        "comments": pgettext("shortcut key for Comments", "C"),
+    }
 
 
 def _rank(q: dict[str, Any]) -> tuple[Any, ...]:
@@ -160,6 +214,7 @@ def board_context(event: Event) -> dict[str, Any]:
         "topic": topic,
         "topic_names": {t["slug"]: t["name"] for t in data["topics"]},
         "theme": theme,
+        "idle_ms": idle_ms(),
         "join_url": url,
         "short_url": short_url(url),
         "qr_svg": qr_svg_inline(url, qr_label),
@@ -189,11 +244,22 @@ def console_context(event: Event) -> dict[str, Any]:
     data = {**event_dict(event), "policy": event.policy, "retention_days": event.retention_days,
             "moderators": [user.email for user in event.moderators]}
     questions = list_questions(event, http_actor())
+    labels = reason_labels()
     return {
         "event": data,
         "questions": questions,
         "join_url": join_url(event),
-        "page_data": {"event": data, "questions": questions, "locale": html_lang()},
+        "keys": console_keys(),
+        "reasons": labels,
+        "hide_reasons": HIDE_REASONS,
+        "mute_reasons": MUTE_REASONS,
+        "page_data": {
+            "event": data,
+            "questions": questions,
+            "locale": html_lang(),
+            "keys": console_keys(),
+            "reasons": labels,
+        },
     }
 
 

@@ -172,11 +172,15 @@ def test_board_renders_the_seeded_questions_join_url_code_and_qr(client: FlaskCl
     assert not re.search(r"\sstyle=", html)
     scripts = re.findall(r"<script\b([^>]*)>", html)
     assert scripts and all('src="/static/' in s or 'type="application/json"' in s for s in scripts)
-    assert '<script src="/static/vendor/socket.io.min.js"></script>' in html
+    # The Socket.IO client never blocks rendering.
+    assert '<script src="/static/vendor/socket.io.min.js" defer></script>' in html
 
     # Live counts in the footer, and the strings board.js needs.
     assert re.sub(r"<[^>]+>", "", section(html, "stat-questions")).strip() == "10 questions"
     assert re.sub(r"<[^>]+>", "", section(html, "stat-votes")).strip() == "0 votes"
+    # A zero is not projected ("0 people here" tells the room nothing).
+    assert is_hidden(html, "stat-votes") and is_hidden(html, "stat-online")
+    assert not is_hidden(html, "stat-questions")
     data = page_data(html)
     assert data["event"]["code"] == CODE and data["join_url"] == JOIN_URL
     assert [q["id"] for q in data["questions"]] == [q["id"] for q in seeded]
@@ -421,3 +425,25 @@ def test_board_socket_sees_a_hidden_question_removed(
     assert {"name": "question_removed", "args": [{"id": 5}], "namespace": "/"} in messages
     # Nothing of the staff shape reaches the board's room.
     assert all("original_body" not in (m["args"][0] or {}) for m in messages if m["args"])
+
+
+# -- the console's shortcut letters --------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt_BR"])
+def test_console_keys_are_distinct_letters_in_every_language(
+    client: FlaskClient, lang: str
+) -> None:
+    """Each language's letters come from its own labels; they must never collide, nor
+    take the keys that are the same everywhere (J/K to move, / to search, ? for help)."""
+    from discussion.board import console_keys
+
+    client.set_cookie("lang", lang)
+    with client.application.test_request_context(headers={"Cookie": f"lang={lang}"}):
+        keys = console_keys()
+    letters = [k.lower() for k in keys.values()]
+    assert all(len(k) == 1 and k.isalpha() for k in letters), keys
+    assert len(set(letters)) == len(letters), keys
+    assert not {"j", "k"} & set(letters), keys
+    if lang == "es":
+        assert keys["highlight"] == "D" and keys["mute"] == "S"  # Destacar, Silenciar

@@ -236,7 +236,9 @@ def test_compiled_catalogue_is_current(locale: str) -> None:
     translations = _translations(locale)
     for template in _read(POT):
         if isinstance(template.id, str) and template.id:
-            assert template.id in translations._catalog, (  # type: ignore[attr-defined]
+            # gettext keys a message with a context (pgettext) as "context\x04id".
+            key = f"{template.context}\x04{template.id}" if template.context else template.id
+            assert key in translations._catalog, (  # type: ignore[attr-defined]
                 f"{locale}.mo lacks {template.id!r}: run `make i18n-compile`"
             )
 

@@ -2,11 +2,18 @@
  *
  * Plain ES2019, no build step, no inline anything (strict CSP). Loaded in <head>
  * without defer so the remembered theme applies before the first paint; the rest
- * waits for DOMContentLoaded (by then the vendored Socket.IO client has run).
+ * waits for DOMContentLoaded (by then the deferred Socket.IO client has run).
  * Reads its data and strings from the #page-data JSON block; every user text is set
  * with textContent. On every (re)connect it joins the event and rebuilds from the
  * join acknowledgement, so a board that lost the Wi-Fi resynchronises by itself.
- * Re-ranking moves the cards with a FLIP animation (measure, reorder, invert, play). */
+ *
+ * Re-ranking moves the cards with a FLIP animation (measure, reorder, invert, play):
+ * positions are read in one pass before and one pass after the change, and a card
+ * moving up slides on a raised layer over those it overtakes. Votes change the counts
+ * at once but re-rank at most every 1.6 s. Long questions are fitted by stepping their
+ * size down, never cut. Zero-vote questions the list has no room for take turns in
+ * "Just asked". The operator's controls and the cursor hide when idle; F toggles full
+ * screen. */
 (function () {
   'use strict';
   var root = document.documentElement;
@@ -56,7 +63,9 @@
       top: document.querySelector('.b-top'), topLabel: document.querySelector('#top-label'),
       topTopic: $('top-topic'), list: $('b-list'), empty: $('b-empty'), more: $('b-more'),
       answered: $('b-answered'), aempty: $('b-aempty'),
+      recent: $('b-recent'), recentBox: $('b-recent-box'),
       conn: $('b-conn'), announce: $('b-announce'),
+      controls: $('b-controls'), fullscreen: $('b-fullscreen'), fullscreenLabel: $('b-fullscreen-label'),
       topicSelect: $('b-topic'), themeToggle: $('theme-toggle'),
       stats: { online: $('stat-online'), questions: $('stat-questions'), votes: $('stat-votes') }
     };
@@ -176,6 +185,10 @@
     /* ---------- rendering ---------- */
     var reduceMotion = window.matchMedia ? window.matchMedia('(prefers-reduced-motion: reduce)') : { matches: false };
     var narrow = window.matchMedia ? window.matchMedia('(max-width: 900px), (max-aspect-ratio: 1/1)') : { matches: false };
+    var MOVE_MS = 550;        // one re-ranking slide
+    var RERANK_MS = 1600;     // votes re-rank at most this often; counts change in place meanwhile
+    var ROTATE_MS = 8000;     // "just asked" shows its next questions after this long
+    var RECENT_MAX = 6;       // how many of the newest zero-vote questions take turns there
 
     function sync(container, items, build, update) {
       var existing = new Map();
@@ -222,12 +235,14 @@
       }
     }
 
+    /* A zero is not projected: "0 people here" only tells the room the board is alone. */
     function renderStat(node, key, n) {
       if (!node) return;
-      var parts = pattern(key, n).split('%(count)s');
-      var b = h('b', 'b-stat-n', nf.format(n));
+      node.hidden = !n;
       var sig = key + ':' + n;
       if (node.getAttribute('data-sig') === sig) return;
+      var parts = pattern(key, n).split('%(count)s');
+      var b = h('b', 'b-stat-n', nf.format(n));
       node.replaceChildren(document.createTextNode(parts[0] || ''), b, document.createTextNode(parts.slice(1).join('') || ''));
       node.setAttribute('data-sig', sig);
     }
@@ -269,6 +284,38 @@
       if (roomForList < 0 && el.list.children.length) el.board.classList.add('now-long');
       if (el.now.offsetHeight > avail) largestFitting(2.5 * u, 4 * u, avail);
     }
+
+    /* A long question is fitted, never cut: its size steps down until it holds in
+     * `lines` lines of its full size; if even the smallest step needs more, the card
+     * grows. Steps are in u (2.25u is 36 px at 1080p, the smallest question text), and
+     * never under 20 px. Sizes are remembered per text, so a re-render measures nothing
+     * that has not changed. */
+    function fitText(node, steps, lines) {
+      var u = unit();
+      var sizes = steps.map(function (k) { return Math.max(20, k * u); });
+      var key = node.textContent.length + ':' + node.clientWidth + ':' + sizes[0];
+      if (node.getAttribute('data-fit') === key) return;
+      node.style.fontSize = sizes[0] + 'px';
+      var lineHeight = parseFloat(getComputedStyle(node).lineHeight) || sizes[0] * 1.22;
+      var limit = lines * lineHeight + 1;
+      for (var i = 0; i < sizes.length && node.scrollHeight > limit; i++) {
+        node.style.fontSize = sizes[i] + 'px';
+      }
+      node.setAttribute('data-fit', key);
+    }
+    function fitBodies() {
+      var cardSteps = [2.5, 2.375, 2.25];
+      Array.prototype.forEach.call(el.list.querySelectorAll('.b-body'), function (b) {
+        if (narrow.matches) { b.style.fontSize = ''; b.removeAttribute('data-fit'); } else fitText(b, cardSteps, 3);
+      });
+      Array.prototype.forEach.call(el.recent.querySelectorAll('.b-body'), function (b) {
+        if (narrow.matches) { b.style.fontSize = ''; b.removeAttribute('data-fit'); } else fitText(b, [2.25], 2);
+      });
+      Array.prototype.forEach.call(el.answered.querySelectorAll('.b-abody'), function (b) {
+        if (narrow.matches) { b.style.fontSize = ''; b.removeAttribute('data-fit'); } else fitText(b, [1.625, 1.5, 1.375, 1.25], 3);
+      });
+    }
+    /* Whole cards that do not fit are left out (and counted), never cut. */
     function clip(container) {
       var children = Array.prototype.slice.call(container.children);
       children.forEach(function (child) { child.classList.remove('is-clipped'); });
@@ -276,24 +323,109 @@
       var limit = container.clientHeight + 1;
       var cut = children.findIndex(function (child) { return child.offsetTop + child.offsetHeight > limit; });
       if (cut < 0) return 0;
-      children.slice(cut).forEach(function (child) { child.classList.add('is-clipped'); });
-      return children.length - cut;
+      // The first card always shows (the column is sized so that it fits).
+      children.slice(Math.max(cut, 1)).forEach(function (child) { child.classList.add('is-clipped'); });
+      return children.length - Math.max(cut, 1);
     }
-    function fit() {
-      fitNow();
+    /* The first card left out may fit with its text at the smallest question size
+     * (2.25u): then it is taken in rather than leaving the room empty. */
+    function squeezeNext() {
+      var next = Array.prototype.find.call(el.list.children, function (c) { return c.classList.contains('is-clipped'); });
+      if (!next) return false;
+      var body = next.querySelector('.b-body');
+      var min = Math.max(20, 2.25 * unit());
+      var before = body.style.fontSize;
+      if (parseFloat(before) <= min + 0.1) return false;
+      next.classList.remove('is-clipped');
+      body.style.fontSize = min + 'px';
+      if (next.offsetTop + next.offsetHeight <= el.list.clientHeight + 1) {
+        body.setAttribute('data-fit', 'squeezed');
+        return true;
+      }
+      body.style.fontSize = before;
+      next.classList.add('is-clipped');
+      return false;
+    }
+    function fitList() {
       // Say how many more there are; the line takes room, so it is shown while fitting.
       el.more.hidden = el.board.classList.contains('now-long') || el.list.children.length === 0;
       var hidden = el.more.hidden ? 0 : clip(el.list);
+      if (hidden && !narrow.matches) {
+        for (var i = 0; i < 3 && squeezeNext(); i++) hidden -= 1;
+      }
       el.more.hidden = hidden === 0;
       setText(el.more, hidden ? plural('more', hidden) : '');
-      clip(el.answered);
+    }
+
+    /* ---------- just asked ---------- */
+    var recentOffset = 0;
+    var recentSeen = new Set();   // ids that were ever candidates: a new one is shown at once
+    var recentTimer = null;
+    var recentCount = 0;          // how many candidates the last render had
+    function buildRecent(q) {
+      var li = h('li', 'b-rcard');
+      li.setAttribute('data-id', String(q.id));
+      li.append(h('p', 'b-body'), h('p', 'b-meta'));
+      return li;
+    }
+    function updateRecent(li, q) {
+      setText(li.querySelector('.b-body'), q.body);
+      var meta = li.querySelector('.b-meta');
+      var key = metaKey(q);
+      if (meta.getAttribute('data-key') !== key) {
+        meta.replaceChildren.apply(meta, metaParts(q));
+        meta.setAttribute('data-key', key);
+      }
+    }
+    function shownIds() {
+      var ids = new Set();
+      if (el.board.classList.contains('now-long')) return ids;
+      Array.prototype.forEach.call(el.list.children, function (c) {
+        if (!c.classList.contains('is-clipped')) ids.add(Number(c.getAttribute('data-id')));
+      });
+      return ids;
+    }
+    function recentCandidates(ranked) {
+      var on = shownIds();
+      return ranked.filter(function (q) { return !q.votes && !q.pinned && !on.has(q.id); })
+        .sort(function (a, b) { return (ms(b.created_at) - ms(a.created_at)) || (b.id - a.id); })
+        .slice(0, RECENT_MAX);
+    }
+    function renderRecent(ranked) {
+      var all = narrow.matches ? [] : recentCandidates(ranked);
+      var fresh = all.some(function (q) { return !recentSeen.has(q.id); });
+      all.forEach(function (q) { recentSeen.add(q.id); });
+      if (fresh) recentOffset = 0; // a question just asked goes on the wall at once
+      if (recentOffset >= all.length) recentOffset = 0;
+      var page = all.slice(recentOffset).concat(all.slice(0, recentOffset));
+      recentCount = all.length;
+      el.recentBox.hidden = all.length === 0;
+      sync(el.recent, page, buildRecent, updateRecent);
+      return all.length;
+    }
+    function rotateRecent() {
+      clearTimeout(recentTimer);
+      recentTimer = setTimeout(function () {
+        var shown = Array.prototype.filter.call(el.recent.children, function (c) {
+          return !c.classList.contains('is-clipped');
+        }).length;
+        // Only when some are waiting for their turn.
+        if (shown && recentCount > shown) {
+          recentOffset = (recentOffset + shown) % recentCount;
+          render(true);
+        }
+        rotateRecent();
+      }, ROTATE_MS);
     }
 
     function allCards() {
-      return Array.prototype.slice.call(el.board.querySelectorAll('.b-card, .b-acard'));
+      return Array.prototype.slice.call(el.board.querySelectorAll('.b-card, .b-acard, .b-rcard'));
     }
+    function onScreen(c) { return !c.classList.contains('is-clipped') && c.offsetParent !== null; }
 
+    var current = { ranked: [] };
     function render(animate) {
+      lastRank = Date.now();
       var pub = [];
       questions.forEach(function (q) { if (PUBLIC[q.status]) pub.push(q); });
       pub.sort(byRank);
@@ -302,14 +434,13 @@
       var inTopic = pub.filter(function (q) { return !topic || q.topic === topic; });
       var ranked = inTopic.filter(function (q) { return q.status === 'visible' && q !== now; });
       var answered = inTopic.filter(function (q) { return q.status === 'answered' && q !== now; });
+      current.ranked = ranked;
 
+      // FLIP, first: where every card is now (one read pass, nothing written in between;
+      // a card still sliding is measured where it is seen).
       var flip = animate && !reduceMotion.matches;
       var first = new Map();
-      if (flip) {
-        allCards().forEach(function (c) {
-          if (!c.classList.contains('is-clipped') && c.offsetParent) first.set(c, c.getBoundingClientRect());
-        });
-      }
+      if (flip) allCards().forEach(function (c) { if (onScreen(c)) first.set(c, c.getBoundingClientRect()); });
 
       renderNow(now);
       sync(el.list, ranked, buildCard, updateCard);
@@ -319,42 +450,99 @@
       el.aempty.hidden = answered.length > 0;
       setText(el.topTopic, topic && topicNames[topic] ? ' · ' + topicNames[topic] : '');
       renderStats(pub);
-      fit();
+
+      // Layout: sizes first, then what fits. "Just asked" takes its room from the list,
+      // and what it shows depends on what the list shows, so it is settled in two passes.
+      fitNow();
+      el.recentBox.hidden = true;
+      fitBodies();
+      fitList();
+      if (renderRecent(ranked)) {
+        fitBodies();
+        fitList();
+        renderRecent(ranked);
+        fitBodies();
+        fitList();
+        clip(el.recent);
+        // "N more on your phones" does not count what "just asked" shows.
+        var inRecent = new Set();
+        Array.prototype.forEach.call(el.recent.children, function (c) {
+          if (!c.classList.contains('is-clipped')) inRecent.add(c.getAttribute('data-id'));
+        });
+        var more = Array.prototype.filter.call(el.list.children, function (c) {
+          return c.classList.contains('is-clipped') && !inRecent.has(c.getAttribute('data-id'));
+        }).length;
+        if (!el.more.hidden) {
+          setText(el.more, more ? plural('more', more) : '');
+          el.more.hidden = more === 0;
+        }
+      }
+      clip(el.answered);
 
       var cards = allCards();
       if (!flip) {
-        cards.forEach(function (c) { c.classList.remove('is-new'); c.style.transform = ''; c.style.transition = ''; });
+        cards.forEach(function (c) {
+          c.classList.remove('is-new', 'is-rising', 'is-falling');
+          c.style.transform = ''; c.style.transition = '';
+        });
         return;
       }
-      // Invert: every card that was on screen starts where it was and slides to its place.
+      // Last: clear what an unfinished slide left, then read every new position in one
+      // pass (the first read lays out once; nothing is written until the pass is over).
       cards.forEach(function (c) { c.style.transition = 'none'; c.style.transform = ''; });
+      var listBox = el.list.getBoundingClientRect();
+      var lastOnScreen = null;
+      Array.prototype.forEach.call(el.list.children, function (c) { if (!c.classList.contains('is-clipped')) lastOnScreen = c; });
+      var plan = cards.map(function (c) {
+        return { c: c, was: first.get(c), r: onScreen(c) ? c.getBoundingClientRect() : null };
+      });
+      // Invert: every card starts where it was seen. One that was not on screen (new, or
+      // up from beyond the fold) comes up from the bottom of the list on the raised
+      // layer, so that nothing ever fades over a gap.
       var moved = [];
-      cards.forEach(function (c) {
-        var was = first.get(c);
-        if (!was) {
-          // Not on screen before (new, or moved up from beyond the fold): fade in.
-          if (!c.classList.contains('is-clipped')) c.classList.add('is-new');
-          return;
+      plan.forEach(function (p) {
+        var c = p.c;
+        c.classList.remove('is-rising', 'is-falling');
+        if (!p.r) return;
+        var inList = c.parentNode === el.list;
+        var dx = 0, dy = 0;
+        if (p.was) {
+          dx = p.was.left - p.r.left;
+          dy = p.was.top - p.r.top;
+        } else if (inList && c !== lastOnScreen) {
+          dy = Math.max(listBox.bottom - p.r.top, 0);
+        } else {
+          return; // a new card fades in where it lands (is-new), at the end of its list
         }
-        var r = c.getBoundingClientRect();
-        var dx = was.left - r.left;
-        var dy = was.top - r.top;
-        if (Math.abs(dx) > 0.5 || Math.abs(dy) > 0.5) {
-          c.classList.remove('is-new'); // a fade-in's own transform would fight the slide
-          c.style.transform = 'translate(' + dx + 'px,' + dy + 'px)';
-          moved.push(c);
-        }
+        if (Math.abs(dx) <= 0.5 && Math.abs(dy) <= 0.5) return;
+        c.classList.remove('is-new'); // a fade-in's own transform would fight the slide
+        c.classList.add(dy > 0 ? 'is-rising' : 'is-falling');
+        c.style.transform = 'translate(' + dx + 'px,' + dy + 'px)';
+        moved.push(c);
       });
       void el.board.offsetHeight; // commit the inverted positions before playing
       moved.forEach(function (c) {
-        c.style.transition = 'transform 300ms cubic-bezier(0.2, 0.7, 0.2, 1)';
+        c.style.transition = 'transform ' + MOVE_MS + 'ms cubic-bezier(0.25, 0.8, 0.25, 1)';
         c.style.transform = '';
+      });
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(settle, MOVE_MS + 100);
+    }
+    var settleTimer = null;
+    function settle() {
+      allCards().forEach(function (c) {
+        if (c.style.transform) return;
+        c.style.transition = '';
+        c.classList.remove('is-rising', 'is-falling');
       });
     }
 
     el.board.addEventListener('transitionend', function (e) {
       var t = e.target;
-      if (t.classList && (t.classList.contains('b-card') || t.classList.contains('b-acard'))) t.style.transition = '';
+      if (t.classList && (t.classList.contains('b-card') || t.classList.contains('b-acard') || t.classList.contains('b-rcard'))) {
+        t.style.transition = '';
+        t.classList.remove('is-rising', 'is-falling');
+      }
     });
     el.board.addEventListener('animationend', function (e) {
       var t = e.target;
@@ -362,10 +550,39 @@
       if (t === el.nowBody) el.now.classList.remove('is-changed');
     });
 
+    /* Counts change in place at once; the order settles at most every RERANK_MS, so a
+     * busy room sees one calm move instead of a hop on every vote. Anything else (a new
+     * question, a status, a highlight, an edit) re-renders at once. */
+    function updateCounts() {
+      Array.prototype.forEach.call(el.list.children, function (li) {
+        var q = questions.get(Number(li.getAttribute('data-id')));
+        if (q) setVotes(li.querySelector('.b-pill'), q.votes);
+      });
+      Array.prototype.forEach.call(el.answered.children, function (li) {
+        var q = questions.get(Number(li.getAttribute('data-id')));
+        if (q) updateAnswered(li, q);
+      });
+      var nowQ = shownNowId != null ? questions.get(shownNowId) : null;
+      var nowPill = el.nowMeta.querySelector('.b-pill');
+      if (nowQ && nowPill) setVotes(nowPill, nowQ.votes);
+      var pub = [];
+      questions.forEach(function (q) { if (PUBLIC[q.status]) pub.push(q); });
+      renderStats(pub);
+    }
+    var lastRank = 0;
     var pending = null;
+    var pendingRank = null;
     function schedule() {
+      clearTimeout(pendingRank);
+      pendingRank = null;
       if (pending) return;
       pending = setTimeout(function () { pending = null; render(true); }, 40);
+    }
+    function scheduleRank() {
+      updateCounts();
+      if (pending || pendingRank) return;
+      var wait = Math.max(40, lastRank + RERANK_MS - Date.now());
+      pendingRank = setTimeout(function () { pendingRank = null; render(true); }, wait);
     }
 
     /* ---------- event (title, status, topics) ---------- */
@@ -430,7 +647,52 @@
     var resizeTimer = null;
     window.addEventListener('resize', function () {
       clearTimeout(resizeTimer);
-      resizeTimer = setTimeout(fit, 100);
+      resizeTimer = setTimeout(function () { render(false); }, 100);
+    });
+
+    /* ---------- idle: controls and cursor leave the projected image ---------- */
+    var IDLE_MS = Number(el.board.getAttribute('data-idle-ms')) || 4000;
+    var idleTimer = null;
+    function sleep() {
+      var active = document.activeElement;
+      // An open topic list is being used: wait for it.
+      if (active === el.topicSelect) { idleTimer = setTimeout(sleep, IDLE_MS); return; }
+      if (active && active !== document.body && el.controls.contains(active)) active.blur();
+      document.body.classList.add('is-idle');
+    }
+    function wake() {
+      document.body.classList.remove('is-idle');
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(sleep, IDLE_MS);
+    }
+    ['mousemove', 'mousedown', 'keydown', 'touchstart', 'wheel'].forEach(function (type) {
+      document.addEventListener(type, wake, { passive: true });
+    });
+    wake();
+
+    /* ---------- full screen: F, or the button shown with the controls ---------- */
+    var canFullscreen = !!(root.requestFullscreen && document.fullscreenEnabled !== false);
+    function updateFullscreen() {
+      setText(el.fullscreenLabel, document.fullscreenElement ? S.fullscreen_exit : S.fullscreen);
+    }
+    function toggleFullscreen() {
+      if (document.fullscreenElement) {
+        if (document.exitFullscreen) document.exitFullscreen().catch(function () { /* already out */ });
+      } else if (canFullscreen) {
+        root.requestFullscreen().catch(function () { /* refused (no gesture, policy): stay */ });
+      }
+    }
+    if (canFullscreen) {
+      el.fullscreen.hidden = false;
+      el.fullscreen.addEventListener('click', toggleFullscreen);
+      document.addEventListener('fullscreenchange', updateFullscreen);
+      updateFullscreen();
+    }
+    document.addEventListener('keydown', function (e) {
+      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+      var t = e.target;
+      if (t && (t.tagName === 'SELECT' || t.tagName === 'INPUT' || t.tagName === 'TEXTAREA')) return;
+      if (e.key === 'f' || e.key === 'F') { e.preventDefault(); toggleFullscreen(); }
     });
 
     /* ---------- connection ---------- */
@@ -441,6 +703,7 @@
     }
 
     render(false);
+    rotateRecent();
 
     if (typeof window.io !== 'function') { setConn('offline'); return; }
     setConn('connecting');
@@ -462,6 +725,7 @@
         if (typeof ack.online === 'number') online = ack.online;
         setConn('live');
         render(true);
+        rotateRecent();
       });
     }
     socket.on('connect', join);
@@ -478,7 +742,7 @@
         var q = questions.get(Number(k));
         if (q && typeof counts[k] === 'number') q.votes = counts[k];
       });
-      schedule();
+      scheduleRank();
     });
     socket.on('question_removed', function (m) {
       if (m && questions.delete(Number(m.id))) schedule();

@@ -12,6 +12,12 @@
   var S = JSON.parse(($('strings') || {}).textContent || '{}');
   var EVENT = DATA.event || {};
   var CODE = EVENT.code;
+  /* Shortcut letters in the language shown (discussion/board.py console_keys): the key
+   * on each button is the one that works. J/K, / and ? are the same everywhere. */
+  var KEYS = DATA.keys || {};
+  var REASONS = DATA.reasons || {};
+  var HIDE_REASONS = ['off_topic', 'personal_attack', 'personal_data', 'spam', 'duplicate'];
+  var MUTE_REASONS = ['personal_attack', 'spam', 'personal_data'];
   var LOCALE = String(DATA.locale || document.documentElement.lang || 'en').replace('_', '-');
   var API = '/api/v1';
 
@@ -21,6 +27,9 @@
   var threads = new Map();        // id -> {open, comments, loading, el}
   var filter = 'all';
   var sort = 'top';
+  var search = '';                // lower-cased text typed in the search box
+  var topicFilter = '';           // a topic slug, or '' for all
+  var arrivals = { pending: [], visible: [] };  // ids that arrived since the moderator looked
   var selectedId = null;
   var selIndex = -1;              // where the selection sat in the last render
   var socket = null;
@@ -115,15 +124,22 @@
     return (b.votes - a.votes) || (ms(a) - ms(b)) || (a.id - b.id);
   }
   function matches(q, f) { return f === 'all' || q.status === f; }
+  function found(q) {
+    if (topicFilter && q.topic !== topicFilter) return false;
+    if (!search) return true;
+    if (search.charAt(0) === '#' && String(q.id) === search.slice(1)) return true;
+    return (q.body + '\n' + (q.author || '') + '\n' + (q.original_body || '')).toLowerCase().indexOf(search) >= 0;
+  }
   function shownList() {
     var out = [];
-    questions.forEach(function (q) { if (matches(q, filter)) out.push(q); });
+    questions.forEach(function (q) { if (matches(q, filter) && found(q)) out.push(q); });
     return out.sort(compare);
   }
 
   /* ---------- question cards ---------- */
   function actionButton(act, label, key, opts) {
     opts = opts || {};
+    key = key ? KEYS[key] || null : null;
     var b = h('button', {
       type: 'button', class: 'act' + (opts.cls ? ' ' + opts.cls : ''), 'data-act': act,
       'aria-keyshortcuts': key ? key.toUpperCase() : null,
@@ -148,19 +164,20 @@
     if (q.id === selectedId) li.setAttribute('aria-current', 'true');
     else li.removeAttribute('aria-current');
 
-    var tags = h('p', { class: 'tags' }, [
+    var tags = h('span', { class: 'tags' }, [
       tag(S['status_' + q.status] || q.status, 'tag-status tag-' + q.status),
       q.highlighted ? tag(S.tag_now, 'tag-now') : null,
       q.pinned ? tag(S.tag_pinned, 'tag-pin') : null,
+      q.author_muted ? tag(S.tag_muted, 'tag-muted') : null,
       q.merged_into ? tag(fmt(S.tag_merged, { id: q.merged_into }), 'tag-merged') : null,
       q.seeded ? tag(S.tag_seeded) : null,
       q.edited ? tag(S.tag_edited) : null,
       q.quote === 'none' ? tag(S.tag_no_quote) : null
     ]);
     var votes = h('p', { class: 'mq-votes' }, [h('strong', { text: plural('votes', q.votes) })]);
-    var head = h('div', { class: 'mq-head' }, [tags, votes]);
     var bodyId = 'mq-body-' + q.id;
     var body = h('p', { class: 'mq-body', id: bodyId, text: q.body });
+    var head = h('div', { class: 'mq-head' }, [body, votes]);
     var original = null;
     if (q.original_body && q.original_body !== q.body) {
       original = h('p', { class: 'mq-original' }, [
@@ -179,32 +196,36 @@
     var acts = h('div', { class: 'mq-actions', role: 'group',
       'aria-label': fmt(S.actions_for, { id: q.id }) });
     var live = q.status === 'visible' || q.status === 'answered';
-    if (q.status === 'pending') acts.append(actionButton('approve', S.act_approve, 'v', { cls: 'act-primary' }));
-    if (live) acts.append(actionButton(q.highlighted ? 'unhighlight' : 'highlight', S.act_highlight, 'h',
+    if (q.status === 'pending') acts.append(actionButton('approve', S.act_approve, 'approve', { cls: 'act-primary' }));
+    if (live) acts.append(actionButton(q.highlighted ? 'unhighlight' : 'highlight', S.act_highlight, 'highlight',
       { pressed: q.highlighted, cls: 'act-now' }));
-    if (q.status === 'visible') acts.append(actionButton('answer', S.act_answer, 'a'));
-    if (q.status !== 'hidden') acts.append(actionButton(q.pinned ? 'unpin' : 'pin', S.act_pin, 'p', { pressed: q.pinned }));
-    if (!q.merged_into) acts.append(actionButton('edit', S.act_edit, 'e'));
-    if (q.status !== 'hidden') acts.append(actionButton('merge', S.act_merge, 'm'));
-    if (q.status !== 'hidden') acts.append(actionButton('hide', S.act_hide, 'x', { cls: 'act-danger' }));
-    else if (!q.merged_into) acts.append(actionButton('restore', S.act_restore, 'r'));
+    if (q.status === 'visible') acts.append(actionButton('answer', S.act_answer, 'answer'));
+    if (q.status !== 'hidden') acts.append(actionButton(q.pinned ? 'unpin' : 'pin', S.act_pin, 'pin', { pressed: q.pinned }));
+    if (q.status !== 'hidden') acts.append(actionButton('hide', S.act_hide, 'hide', { cls: 'act-danger' }));
+    else if (!q.merged_into) acts.append(actionButton('restore', S.act_restore, 'restore'));
     else acts.append(actionButton('goto-target', fmt(S.act_goto, { id: q.merged_into }), null));
+    // Muting is one button (and one key) on the card; the tag says who is muted.
     if (!q.seeded) {
-      var more = h('details', { class: 'more' }, [
+      acts.append(q.author_muted
+        ? actionButton('unmute', S.act_unmute, 'mute', { pressed: true })
+        : actionButton('mute', S.act_mute, 'mute'));
+    }
+    var extra = [];
+    if (!q.merged_into) extra.push(actionButton('edit', S.act_edit, 'edit'));
+    if (q.status !== 'hidden') extra.push(actionButton('merge', S.act_merge, 'merge'));
+    if (extra.length) {
+      acts.append(h('details', { class: 'more' }, [
         h('summary', { class: 'act', text: S.act_more }),
-        h('div', { class: 'more-menu' }, [
-          actionButton('mute', S.act_mute, null),
-          actionButton('unmute', S.act_unmute, null)
-        ])
-      ]);
-      acts.append(more);
+        h('div', { class: 'more-menu' }, extra)
+      ]));
     }
     var toggle = h('button', { type: 'button', class: 'link-btn comments-toggle', 'data-act': 'comments',
       'aria-expanded': String(!!(thread && thread.open)), 'aria-controls': 'thread-' + q.id,
-      'aria-keyshortcuts': 'C' }, [h('span', { text: plural('comments', q.comments) })]);
+      'aria-keyshortcuts': KEYS.comments || 'C' }, [h('span', { text: plural('comments', q.comments) })]);
+    var line = h('div', { class: 'mq-line' }, [tags, meta, toggle]);
     var err = h('p', { class: 'error card-error', role: 'alert', id: 'mq-err-' + q.id });
 
-    [head, body, original, meta, h('div', { class: 'mq-foot' }, [acts, toggle]), err].forEach(function (el) {
+    [head, original, line, h('div', { class: 'mq-foot' }, [acts]), err].forEach(function (el) {
       if (el) li.append(el);
     });
     if (threadEl) li.append(threadEl);
@@ -262,9 +283,11 @@
     }
     var empty = $('empty');
     empty.hidden = shown.length > 0;
-    say(empty, S['empty_' + filter] || S.empty_all);
+    say(empty, (search || topicFilter) ? S.empty_search : (S['empty_' + filter] || S.empty_all));
+    say($('q-search-count'), search || topicFilter ? plural('search_matches', shown.length) : '');
     renderCounts();
     renderNowPanel();
+    checkArrivals();
   }
   function version(q) {
     var t = threads.get(q.id);
@@ -278,7 +301,113 @@
     Object.keys(n).forEach(function (k) { say($('n-' + k), nf.format(n[k])); });
     var pendingBtn = document.querySelector('[data-filter="pending"]');
     if (pendingBtn) pendingBtn.classList.toggle('has-items', n.pending > 0);
+    // The pending count in the tab's title: seen from another tab or window too.
+    document.title = (n.pending ? '(' + nf.format(n.pending) + ') ' : '') + baseTitle;
   }
+  var baseTitle = document.title;
+
+  /* ---------- arrivals: a toast (and an optional sound) for what came in out of view ---------- */
+  function inView(id) {
+    var li = cards.get(id);
+    if (!li || !li.isConnected) return false;
+    var r = li.getBoundingClientRect();
+    var bar = $('list-bar').getBoundingClientRect();
+    return r.bottom > bar.bottom && r.top < window.innerHeight;
+  }
+  function checkArrivals() {
+    // Keep only what is still waiting (pending) or still new and visible.
+    arrivals.pending = arrivals.pending.filter(function (id) {
+      var q = questions.get(id); return q && q.status === 'pending';
+    });
+    arrivals.visible = arrivals.visible.filter(function (id) {
+      var q = questions.get(id); return q && q.status === 'visible';
+    });
+    ['pending', 'visible'].forEach(function (k) {
+      if (arrivals[k].every(inView)) arrivals[k] = [];
+    });
+    var toast = $('toast');
+    var kind = arrivals.pending.length ? 'pending' : (arrivals.visible.length ? 'visible' : null);
+    if (!kind) { toast.hidden = true; return; }
+    var text = plural('arrived_pending', arrivals.pending.length);
+    if (kind === 'visible') text = plural('arrived_visible', arrivals.visible.length);
+    else if (arrivals.visible.length) text += ' · ' + plural('arrived_visible', arrivals.visible.length);
+    say($('toast-text'), text);
+    toast.dataset.kind = kind;
+    toast.hidden = false;
+  }
+  function showArrivals() {
+    var kind = $('toast').dataset.kind;
+    var ids = arrivals[kind] || [];
+    search = ''; $('q-search').value = '';
+    topicFilter = ''; $('q-topic').value = '';
+    if (kind === 'pending') { setSort('top'); setFilter('pending'); }
+    else { setSort('new'); setFilter('all'); }
+    // The oldest pending first (the queue order), the newest visible first.
+    var target = kind === 'pending' ? ids.slice().sort(function (a, b) { return a - b; })[0] : Math.max.apply(null, ids);
+    arrivals.pending = []; arrivals.visible = [];
+    $('toast').hidden = true;
+    $('q-heading').scrollIntoView({ block: 'start' });
+    if (target != null && questions.has(target)) selectQuestion(target, true, true);
+  }
+  $('toast-go').addEventListener('click', showArrivals);
+  $('toast-close').addEventListener('click', function () {
+    arrivals.pending = []; arrivals.visible = [];
+    $('toast').hidden = true;
+  });
+  var scrollCheck = false;
+  window.addEventListener('scroll', function () {
+    if (scrollCheck || $('toast').hidden) return;
+    scrollCheck = true;
+    window.requestAnimationFrame(function () { scrollCheck = false; checkArrivals(); });
+  }, { passive: true });
+
+  /* A short two-note chime made with WebAudio (no sound file); off unless switched on. */
+  var SOUND_KEY = 'dq:console:sound';
+  var audio = null;
+  function soundOn() { try { return localStorage.getItem(SOUND_KEY) === '1'; } catch (e) { return false; } }
+  function chime() {
+    if (!soundOn()) return;
+    try {
+      if (!audio) audio = new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === 'suspended') audio.resume();
+      var t = audio.currentTime;
+      [660, 880].forEach(function (f, i) {
+        var osc = audio.createOscillator();
+        var gain = audio.createGain();
+        osc.type = 'sine';
+        osc.frequency.value = f;
+        gain.gain.setValueAtTime(0.0001, t + i * 0.16);
+        gain.gain.exponentialRampToValueAtTime(0.2, t + i * 0.16 + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.16 + 0.15);
+        osc.connect(gain); gain.connect(audio.destination);
+        osc.start(t + i * 0.16); osc.stop(t + i * 0.16 + 0.16);
+      });
+    } catch (e) { /* no audio here: the toast and the title still tell */ }
+  }
+  var soundBtn = $('sound-toggle');
+  soundBtn.setAttribute('aria-pressed', String(soundOn()));
+  soundBtn.addEventListener('click', function () {
+    var on = !soundOn();
+    try { localStorage.setItem(SOUND_KEY, on ? '1' : '0'); } catch (e) { /* not remembered */ }
+    soundBtn.setAttribute('aria-pressed', String(on));
+    if (on) chime(); // a sample, and the click lets the browser start audio
+  });
+
+  /* Compact (the default: a line or two a question, actions on the selected one) or
+   * comfortable (every card with its actions). */
+  var DENSITY_KEY = 'dq:console:density';
+  function applyDensity(compact) {
+    document.body.classList.toggle('density-compact', compact);
+    $('density-toggle').setAttribute('aria-pressed', String(compact));
+  }
+  var savedDensity = null;
+  try { savedDensity = localStorage.getItem(DENSITY_KEY); } catch (e) { /* default */ }
+  applyDensity(savedDensity !== 'comfortable');
+  $('density-toggle').addEventListener('click', function () {
+    var compact = !document.body.classList.contains('density-compact');
+    try { localStorage.setItem(DENSITY_KEY, compact ? 'compact' : 'comfortable'); } catch (e) { /* not remembered */ }
+    applyDensity(compact);
+  });
 
   function renderNowPanel() {
     var now = null;
@@ -364,16 +493,41 @@
     highlight: 'done_highlight', unhighlight: 'done_unhighlight', pin: 'done_pin', unpin: 'done_unpin',
     edit: 'done_edit', merge: 'done_merge', mute: 'done_mute', unmute: 'done_unmute' };
 
-  function upsert(q) {
+  function upsert(q, live) {
     if (!q || q.id == null) return;
     var before = questions.get(q.id);
     if (q.status === 'pending' && (!before || before.status !== 'pending')) announce(S.new_pending);
+    if (live && !before && (q.status === 'pending' || q.status === 'visible')) {
+      arrivals[q.status].push(q.id);
+      chime();
+    }
+    // A mute covers every post of the author: fetch the others' tags too.
+    if (before && !!before.author_muted !== !!q.author_muted) refreshMutesSoon();
     if (q.highlighted) {
       questions.forEach(function (o) { if (o.id !== q.id && o.highlighted) o.highlighted = false; });
     }
     questions.set(q.id, q);
     if (before && before.comments !== q.comments) reloadThreadSoon(q.id);
     render();
+  }
+
+  var muteTimer = null;
+  function refreshMutesSoon() {
+    window.clearTimeout(muteTimer);
+    muteTimer = window.setTimeout(function () {
+      api('GET', API + '/events/' + encodeURIComponent(CODE) + '/questions').then(function (r) {
+        if (!r.ok || !r.data) return;
+        var changed = false;
+        (r.data.questions || []).forEach(function (fresh) {
+          var q = questions.get(fresh.id);
+          if (q && 'author_muted' in fresh && !!q.author_muted !== !!fresh.author_muted) {
+            questions.set(q.id, Object.assign({}, q, { author_muted: fresh.author_muted }));
+            changed = true;
+          }
+        });
+        if (changed) render();
+      });
+    }, 150);
   }
 
   function moderate(id, action, extra) {
@@ -438,17 +592,20 @@
     }
     switch (act) {
       case 'hide':
-        askReason({ title: S.hide_title, quote: q.body, ok: S.confirm_hide, help: S.hide_help }, function (reason) {
-          return moderate(id, 'hide', { reason: reason });
+        askReason({ title: S.hide_title, quote: q.body, ok: S.confirm_hide, help: S.hide_help,
+          reasons: HIDE_REASONS }, function (reason, code) {
+          return moderate(id, 'hide', { reason: reason, reason_code: code });
         });
         break;
       case 'mute':
-      case 'unmute':
-        askReason({ title: act === 'mute' ? S.mute_title : S.unmute_title, quote: q.body,
-          ok: act === 'mute' ? S.act_mute : S.act_unmute, help: act === 'mute' ? S.mute_help : S.unmute_help,
-          optional: act === 'unmute' }, function (reason) {
-          return moderate(id, act, { reason: reason });
+        askReason({ title: S.mute_title, quote: q.body, ok: S.act_mute, help: S.mute_help,
+          reasons: MUTE_REASONS, optional: true }, function (reason, code) {
+          return moderate(id, 'mute', { reason: reason, reason_code: code });
         });
+        break;
+      case 'unmute':
+        // Giving the floor back needs no reason: one action.
+        moderate(id, 'unmute');
         break;
       case 'edit': openEdit(q); break;
       case 'merge': openMerge(q); break;
@@ -486,41 +643,59 @@
 
   var reasonAction = null;
   var reasonOptional = false;
+  var reasonCode = null;
+  /* One dialog for every "why": opts.reasons lists the one-click reasons that fit the
+   * action (codes the server stores and shows translated in the public log); the text
+   * field adds words to a chosen reason, or is the reason itself. */
   function askReason(opts, action) {
     reasonAction = action;
     reasonOptional = !!opts.optional;
+    reasonCode = null;
     say($('reason-title'), opts.title);
     say($('reason-quote'), opts.quote || '');
     $('reason-quote').hidden = !opts.quote;
     say($('reason-help'), opts.help || '');
     say($('reason-ok'), opts.ok);
     say($('reason-error'), '');
+    var chips = $('reason-chips');
+    while (chips.firstChild) chips.removeChild(chips.firstChild);
+    (opts.reasons || []).forEach(function (code) {
+      chips.append(h('button', { type: 'button', class: 'chip', 'data-code': code, 'aria-pressed': 'false',
+        text: REASONS[code] || code }));
+    });
+    var hasChips = !!(opts.reasons && opts.reasons.length);
+    $('reason-chips-box').hidden = !hasChips;
+    say($('reason-input-label'), opts.inputLabel || (hasChips ? S.reason_own_words : S.reason_label));
     var input = $('reason-input');
     input.value = opts.value || '';
     input.removeAttribute('aria-invalid');
-    say($('reason-label-extra'), opts.optional ? S.optional : '');
-    openDialog($('reason-dialog'), input);
+    // An optional reason (mute, close): Enter in the field confirms at once.
+    openDialog($('reason-dialog'), hasChips && !opts.optional ? chips.firstChild : input);
   }
-  $('reason-dialog').querySelectorAll('[data-reason]').forEach(function (b) {
-    b.addEventListener('click', function () {
-      var input = $('reason-input');
-      input.value = b.textContent;
-      input.focus();
-    });
+  $('reason-chips').addEventListener('click', function (e) {
+    var b = e.target.closest('[data-code]');
+    if (!b) return;
+    var on = b.getAttribute('aria-pressed') !== 'true';
+    $('reason-chips').querySelectorAll('[data-code]').forEach(function (o) { o.setAttribute('aria-pressed', 'false'); });
+    b.setAttribute('aria-pressed', String(on));
+    reasonCode = on ? b.dataset.code : null;
+    say($('reason-input-label'), reasonCode ? S.reason_more_words : S.reason_own_words);
+    say($('reason-error'), '');
+    $('reason-input').removeAttribute('aria-invalid');
   });
   $('reason-form').addEventListener('submit', function (e) {
     e.preventDefault();
     var input = $('reason-input');
     var reason = input.value.trim();
-    if (!reason && !reasonOptional) {
+    if (!reason && !reasonCode && !reasonOptional) {
       input.setAttribute('aria-invalid', 'true');
-      say($('reason-error'), S.reason_required);
+      say($('reason-error'), $('reason-chips-box').hidden ? S.reason_required : S.reason_pick);
       input.focus();
       return;
     }
     var ok = $('reason-ok');
     busy(ok, true);
-    Promise.resolve(reasonAction(reason || undefined)).then(function (r) {
+    Promise.resolve(reasonAction(reason || undefined, reasonCode || undefined)).then(function (r) {
       busy(ok, false);
       if (r && !r.ok) { say($('reason-error'), r.message); return; }
       closeDialog($('reason-dialog'));
@@ -644,8 +819,8 @@
     $('help-toggle').setAttribute('aria-expanded', String(open));
     if (open) panel.scrollIntoView({ block: 'nearest' });
   }
-  var KEYMAP = { h: 'highlight', a: 'answer', p: 'pin', x: 'hide', r: 'restore', v: 'approve', e: 'edit',
-    m: 'merge', c: 'comments' };
+  var KEYMAP = {};
+  Object.keys(KEYS).forEach(function (act) { KEYMAP[String(KEYS[act]).toLowerCase()] = act; });
   document.addEventListener('keydown', function (e) {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
     if (isTyping(e.target) || document.querySelector('dialog[open]')) return;
@@ -653,6 +828,7 @@
     if (key === '?') { e.preventDefault(); toggleHelp(); return; }
     if (key === 'Escape' && !$('help').hidden) { toggleHelp(false); return; }
     if (key === 'j' || key === 'k') { e.preventDefault(); move(key === 'j' ? 1 : -1); return; }
+    if (key === '/') { e.preventDefault(); $('q-search').focus(); $('q-search').select(); return; }
     var act = KEYMAP[key.toLowerCase()];
     if (!act || key !== key.toLowerCase()) return;
     e.preventDefault();
@@ -661,6 +837,7 @@
     var q = questions.get(selectedId);
     if (act === 'highlight' && q.highlighted) act = 'unhighlight';
     if (act === 'pin' && q.pinned) act = 'unpin';
+    if (act === 'mute' && q.author_muted) act = 'unmute';
     run(act, selectedId);
   });
 
@@ -676,8 +853,9 @@
       var comment = (threads.get(id) || { comments: [] }).comments.find(function (c) { return c.id === cid; });
       if (cact === 'hide' || cact === 'mute') {
         askReason({ title: cact === 'hide' ? S.hide_comment_title : S.mute_title, quote: comment ? comment.body : '',
-          ok: cact === 'hide' ? S.confirm_hide_comment : S.act_mute, help: cact === 'hide' ? S.hide_help : S.mute_help },
-        function (reason) { return moderateComment(id, cid, cact, { reason: reason }); });
+          ok: cact === 'hide' ? S.confirm_hide_comment : S.act_mute, help: cact === 'hide' ? S.hide_help : S.mute_help,
+          reasons: cact === 'hide' ? HIDE_REASONS : MUTE_REASONS, optional: cact === 'mute' },
+        function (reason, code) { return moderateComment(id, cid, cact, { reason: reason, reason_code: code }); });
       } else {
         moderateComment(id, cid, cact);
       }
@@ -706,6 +884,18 @@
   document.addEventListener('click', function (e) {
     closeMenus(e.target.closest ? e.target.closest('details.menu, details.more') : null);
   });
+  /* A menu opens towards the side it fits on, and never wider than the screen. */
+  document.addEventListener('toggle', function (e) {
+    var d = e.target;
+    if (!d.open || !d.classList || !(d.classList.contains('more') || d.classList.contains('menu'))) return;
+    var menu = d.querySelector('.more-menu, .menu-list');
+    if (!menu) return;
+    menu.classList.remove('to-start', 'to-end');
+    var r = menu.getBoundingClientRect();
+    var margin = 8;
+    if (r.right > window.innerWidth - margin) menu.classList.add('to-end');
+    else if (r.left < margin) menu.classList.add('to-start');
+  }, true);
   document.addEventListener('keydown', function (e) {
     if (e.key !== 'Escape') return;
     var open = document.querySelector('details.menu[open], details.more[open]');
@@ -724,14 +914,35 @@
   document.querySelectorAll('[data-filter]').forEach(function (b) {
     b.addEventListener('click', function () { setFilter(b.dataset.filter); });
   });
-  document.querySelectorAll('[data-sort]').forEach(function (b) {
-    b.addEventListener('click', function () {
-      sort = b.dataset.sort;
-      document.querySelectorAll('[data-sort]').forEach(function (o) {
-        o.setAttribute('aria-pressed', String(o === b));
-      });
-      renderNow();
+  function setSort(to) {
+    sort = to;
+    document.querySelectorAll('[data-sort]').forEach(function (o) {
+      o.setAttribute('aria-pressed', String(o.dataset.sort === to));
     });
+  }
+  document.querySelectorAll('[data-sort]').forEach(function (b) {
+    b.addEventListener('click', function () { setSort(b.dataset.sort); renderNow(); });
+  });
+  $('q-search').addEventListener('input', function (e) {
+    search = e.target.value.trim().toLowerCase();
+    selIndex = -1;
+    renderNow();
+  });
+  $('q-search').addEventListener('keydown', function (e) {
+    if (e.key === 'Escape') {
+      if (e.target.value) { e.target.value = ''; search = ''; renderNow(); } else e.target.blur();
+      e.preventDefault();
+    } else if (e.key === 'Enter' || e.key === 'ArrowDown') {
+      // Straight from the search to the first match, where the shortcuts act.
+      e.preventDefault();
+      var first = shownList()[0];
+      if (first) selectQuestion(first.id, true);
+    }
+  });
+  $('q-topic').addEventListener('change', function (e) {
+    topicFilter = e.target.value;
+    selIndex = -1;
+    renderNow();
   });
   $('help-toggle').addEventListener('click', function () { toggleHelp(); });
   $('help-close').addEventListener('click', function () { toggleHelp(false); $('help-toggle').focus(); });
@@ -765,7 +976,23 @@
       b.setAttribute('aria-pressed', String(b.dataset.mode === EVENT.moderation));
     });
     say($('mode-hint'), EVENT.moderation === 'pre' ? S.mode_pre_hint : S.mode_post_hint);
+    renderTopicOptions();
     $('closed-banner').hidden = status !== 'closed';
+  }
+  function renderTopicOptions() {
+    var select = $('q-topic');
+    var topics = EVENT.topics || [];
+    var opts = select.options;
+    var same = opts.length === topics.length + 1 && topics.every(function (t, i) {
+      return opts[i + 1].value === t.slug && opts[i + 1].textContent === t.name;
+    });
+    if (same) return;
+    var all = opts[0];
+    while (select.firstChild) select.removeChild(select.firstChild);
+    select.append(all);
+    topics.forEach(function (t) { select.append(h('option', { value: t.slug, text: t.name })); });
+    if (!topics.some(function (t) { return t.slug === topicFilter; })) topicFilter = '';
+    select.value = topicFilter;
   }
   function patchEvent(data) {
     say($('event-error'), '');
@@ -780,7 +1007,9 @@
   $('status-toggle').addEventListener('click', function () {
     var to = this.dataset.to;
     if (to === 'closed') {
-      askReason({ title: S.close_title, help: S.close_help, ok: S.close_event, optional: true }, function (reason) {
+      // Closing is not hiding: no hide reasons, just an optional word to the room.
+      askReason({ title: S.close_title, help: S.close_help, ok: S.close_event, optional: true,
+        inputLabel: S.close_message }, function (reason) {
         return patchEvent({ status: 'closed', reason: reason });
       });
     } else {
@@ -850,7 +1079,12 @@
           ' ',
           isPublic ? h('span', { class: 'tag tag-public', text: S.log_public }) : null
         ]),
-        e.reason ? h('p', { class: 'log-reason' }, [h('span', { class: 'sr-only', text: S.reason_label + ' ' }), h('q', { text: e.reason })]) : null,
+        e.reason || e.reason_code ? h('p', { class: 'log-reason' }, [
+          h('span', { class: 'sr-only', text: S.reason_label + ' ' }),
+          e.reason_code ? h('strong', { class: 'log-code', text: REASONS[e.reason_code] || e.reason_code }) : null,
+          e.reason_code && e.reason ? ' ' : null,
+          e.reason ? h('q', { text: e.reason }) : null
+        ]) : null,
         h('p', { class: 'log-by muted', text: e.by ? fmt(S.log_by, { who: e.by }) : S.log_by_system })
       ]));
     });
@@ -989,7 +1223,7 @@
     socket.on('connect', join);
     socket.on('disconnect', function () { setConn('reconnecting'); });
     socket.on('connect_error', function () { setConn('reconnecting'); });
-    socket.on('question', function (q) { upsert(q); refreshLogSoon(); });
+    socket.on('question', function (q) { upsert(q, true); refreshLogSoon(); });
     socket.on('question_removed', function (m) {
       if (!m || m.id == null) return;
       questions.delete(m.id);
@@ -1015,7 +1249,7 @@
 
   /* ---------- start ---------- */
   document.documentElement.classList.add('js');
-  document.querySelectorAll('#console-js, .ctl-js').forEach(function (el) { el.hidden = false; });
+  document.querySelectorAll('.ctl-js').forEach(function (el) { el.hidden = false; });
   var noJs = $('q-list-static');
   if (noJs) noJs.parentNode.removeChild(noJs);
   renderEvent();

@@ -99,6 +99,8 @@ def test_two_phones_the_board_and_the_moderator(phone, board, staff, server) -> 
     expect(console.locator("#conn")).to_have_attribute("data-state", "connected")
     entry = console.locator(f"#mq-{qid}")
     expect(entry).to_contain_text(QUESTION)
+    # Compact by default: selecting the question opens its actions.
+    entry.locator(".mq-body").click()
     highlight = entry.locator('[data-act="highlight"]')
     expect(highlight).to_have_attribute("aria-pressed", "false")
     highlight.click()
