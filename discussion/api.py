@@ -12,15 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from . import operations, policy, queries, validation
+from . import operations, queries, validation
 from .database import database_busy
 from .errors import DomainError, ValidationError
 from .extensions import db
 from .identity import http_actor
 from .models import ModerationEntry
 from .openapi import openapi_document
-from .policy import Need, access
 from .queries import event_dict, find_event, list_comments, list_questions, similar_questions
+from .rules import access as policy
+from .rules.access import Need, access
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import signals
 from .extensions import db, login_manager
 from .models import User
-from .policy import Need, access
+from .rules.access import Need, access
 
 bp = Blueprint("auth", __name__)
 

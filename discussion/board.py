@@ -13,8 +13,8 @@ from markupsafe import Markup
 from .errors import DomainError
 from .identity import Actor, http_actor
 from .models import Event
-from .policy import Need, access, question_public
 from .queries import event_dict, find_event, list_questions
+from .rules.access import Need, access, question_public
 
 bp = Blueprint("board", __name__)
 

@@ -60,8 +60,8 @@ from .models import (
     Topic,
     Vote,
 )
-from .policy import Need, access, moderates
 from .queries import PUBLIC_ACTIONS, iso  # the public log's actions: the reports list them
+from .rules.access import Need, access, moderates
 
 bp = Blueprint("export", __name__)
 

@@ -97,7 +97,7 @@ class Actor:
     """Whoever performs an operation: a participant token, a staff user, or both.
 
     Being logged in says nothing about an event: what a staff user may see or do in
-    one is asked of :mod:`discussion.policy`, never of ``user`` alone.
+    one is asked of :mod:`discussion.rules.access`, never of ``user`` alone.
     """
 
     token: str | None

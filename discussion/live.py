@@ -17,8 +17,9 @@ from typing import Any
 
 from flask import Flask
 
-from . import cache, policy
+from . import cache
 from .extensions import socketio
+from .rules import access as policy
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
@@ -24,50 +23,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .rules.enums import (  # noqa: F401  (the enums models store, declared in rules)
+    EventStatus,
+    Moderation,
+    QuestionStatus,
+    Quote,
+    ReasonCode,
+    Role,
+)
 
 
 def utcnow() -> datetime:
     """Naive UTC now: stored the same way on SQLite and PostgreSQL."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-class EventStatus(enum.StrEnum):
-    DRAFT = "draft"
-    LIVE = "live"
-    CLOSED = "closed"
-
-
-class Moderation(enum.StrEnum):
-    POST = "post"
-    PRE = "pre"
-
-
-class QuestionStatus(enum.StrEnum):
-    PENDING = "pending"
-    VISIBLE = "visible"
-    ANSWERED = "answered"
-    HIDDEN = "hidden"
-
-
-class Quote(enum.StrEnum):
-    NAMED = "named"
-    ANONYMOUS = "anonymous"
-    NONE = "none"
-
-
-class ReasonCode(enum.StrEnum):
-    """The common reasons a moderator picks with one click; shown translated."""
-
-    OFF_TOPIC = "off_topic"
-    PERSONAL_ATTACK = "personal_attack"
-    PERSONAL_DATA = "personal_data"
-    SPAM = "spam"
-    DUPLICATE = "duplicate"
-
-
-class Role(enum.StrEnum):
-    ORGANISER = "organiser"
-    MODERATOR = "moderator"
 
 
 event_moderators = Table(

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import ObjectDeletedError
 
-from . import cache, live, policy, ratelimit, signals, similar
+from . import cache, live, ratelimit, signals, similar
 from .database import write
 from .errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
 from .extensions import db
@@ -47,10 +47,12 @@ from .queries import (
     staff_question_dict,
     topic_slugs,
 )
+from .rules import access as policy
+from .rules.enums import NOTICE_OF, CommentAction, QuestionAction
 from .validation import Post
 
 # ---------------------------------------------------------------------------
-# Shared rules (who may do what: discussion.policy)
+# Shared rules (who may do what: discussion.rules.access)
 
 can_moderate = policy.moderates
 require_moderator = policy.require_moderator
@@ -639,24 +641,9 @@ def purge(now: datetime | None = None) -> dict[str, int]:
 # ---------------------------------------------------------------------------
 # Staff: moderation
 
-QUESTION_ACTIONS = (
-    "approve",
-    "hide",
-    "restore",
-    "answer",
-    "highlight",
-    "unhighlight",
-    "pin",
-    "unpin",
-    "edit",
-    "merge",
-    "mute",
-    "unmute",
-)
-COMMENT_ACTIONS = ("hide", "restore", "mute", "unmute")
-# What a question's author is told of an action on it (the ``notice`` message).
-NOTICES = {"approve": "approved", "hide": "hidden", "restore": "restored",
-           "answer": "answered", "highlight": "highlighted", "merge": "merged"}
+QUESTION_ACTIONS = tuple(a.value for a in QuestionAction)
+COMMENT_ACTIONS = tuple(a.value for a in CommentAction)
+NOTICES = {action.value: notice.value for action, notice in NOTICE_OF.items()}
 
 
 def _set_muted(
@@ -908,7 +895,8 @@ def _create_event(user: User | None, data: dict[str, Any]) -> Event:
 
 def _apply_event_fields(event: Event, data: dict[str, Any]) -> None:
     for field in (*EVENT_SCALARS, "status", "moderation"):
-        if field in data and data[field] is not None:
+        # A date may be cleared with null; the other fields are never None when given.
+        if field in data and (data[field] is not None or field == "date"):
             setattr(event, field, data[field])
     if "topics" in data and data["topics"] is not None:
         existing = {t.slug: t for t in event.topics}

@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, func, or_, select
 
-from . import cache, policy, ratelimit, similar
+from . import cache, ratelimit, similar
 from .errors import NotFound, RateLimited
 from .extensions import db
 from .identity import Actor, legacy_key, participant_key, tombstone
@@ -22,6 +22,7 @@ from .models import (
     QuestionStatus,
     Vote,
 )
+from .rules import access as policy
 
 # The ranking rule, documented once: pinned questions first, then most votes, ties
 # oldest first (then lowest id, so the order is total). "new" is newest first.

@@ -20,13 +20,12 @@ from flask_socketio import join_room, leave_room
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from . import cache, live, operations, policy, ratelimit, signals, validation
+from . import cache, live, operations, ratelimit, signals, validation
 from .database import database_busy
 from .errors import DomainError, RateLimited, ValidationError
 from .extensions import db, limiter, socketio
 from .identity import Actor, new_token, participant_key, staff_user, token_from_cookie
 from .models import Event, User
-from .policy import Need
 from .queries import (
     EventRef,
     event_dict,
@@ -36,6 +35,8 @@ from .queries import (
     load_event,
     similar_questions,
 )
+from .rules import access as policy
+from .rules.access import Need
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def acked(
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """Register a handler whose return value is the ack; errors become ``ok: false``.
 
-    ``need`` declares who may send the event (discussion.policy); the per-event check
+    ``need`` declares who may send the event (discussion.rules.access); the per-event check
     itself is made by the operation the handler calls.
     """
 

@@ -9,20 +9,14 @@ from typing import Any
 
 from .errors import ValidationError
 from .models import Quote, ReasonCode
+from .rules.text import AUTHOR_MAX as AUTHOR_MAX
+from .rules.text import COMMENT_MAX as COMMENT_MAX
+from .rules.text import QUESTION_MAX as QUESTION_MAX
+from .rules.text import REASON_MAX as REASON_MAX
+from .rules.text import clean
 
-QUESTION_MAX = 500
-COMMENT_MAX = 500
-AUTHOR_MAX = 60
-REASON_MAX = 500
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
-
-# Control characters other than line breaks and tabs; also the Unicode line and
-# paragraph separators and bidi overrides that can disguise text on the board.
-_FORBIDDEN = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
-
 
 def require_object(payload: Any) -> dict[str, Any]:
     """The body must be a JSON object."""
@@ -31,31 +25,13 @@ def require_object(payload: Any) -> dict[str, Any]:
     return payload
 
 
-def text(payload: dict[str, Any], field: str, max_len: int, *, required: bool = True) -> str | None:
-    """A trimmed, NFC-normalised text field without control characters."""
-    value = payload.get(field)
-    if value is None or (not required and isinstance(value, str) and not value.strip()):
-        if required:
-            raise ValidationError("empty", "'%(field)s' is required.", field=field)
-        return None
-    if not isinstance(value, str):
-        raise ValidationError("invalid_type", "'%(field)s' must be a string.", field=field)
-    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
-    if not value:
-        raise ValidationError("empty", "'%(field)s' must not be empty.", field=field)
-    if _FORBIDDEN.search(value):
-        raise ValidationError(
-            "control_characters", "'%(field)s' contains control characters.", field=field
-        )
-    if len(value) > max_len:
-        raise ValidationError(
-            "too_long",
-            "'%(field)s' is longer than %(max_len)s characters.",
-            field=field,
-            max_len=max_len,
-        )
-    # Many blank lines in a row would push other questions off the board.
-    return re.sub(r"\n{3,}", "\n\n", value)
+def text(
+    payload: dict[str, Any], field: str, max_len: int, *, required: bool = True,
+    multiline: bool = True,
+) -> str | None:
+    """A user-written text field, kept by the one text rule (:func:`rules.text.clean`)."""
+    return clean(payload.get(field), field=field, max_len=max_len, multiline=multiline,
+                 required=required)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +48,7 @@ def post(payload: dict[str, Any], max_len: int) -> Post:
     """The body, optional name, quote consent and idempotency key of a post."""
     value = Post(
         body=str(text(payload, "body", max_len)),
-        author=text(payload, "author", AUTHOR_MAX, required=False),
+        author=text(payload, "author", AUTHOR_MAX, required=False, multiline=False),
         quote=quote(payload),
         client_id=client_id(payload),
     )
@@ -164,7 +140,7 @@ def _string_list(payload: dict[str, Any], field: str, max_len: int = 200) -> lis
         return None
     if not isinstance(value, list) or len(value) > 50:
         raise ValidationError("invalid_type", "'%(field)s' must be a list of strings.", field=field)
-    return [str(text({"v": v}, "v", max_len)) for v in value]
+    return [str(text({field: v}, field, max_len, multiline=False)) for v in value]
 
 
 def _topics(payload: dict[str, Any]) -> list[tuple[str, str]] | None:
@@ -179,7 +155,7 @@ def _topics(payload: dict[str, Any]) -> list[tuple[str, str]] | None:
             item = {"name": item}
         if not isinstance(item, dict):
             raise ValidationError("invalid_type", "Each topic is a name or {slug, name}.")
-        name = str(text(item, "name", 100))
+        name = str(text(item, "name", 100, multiline=False))
         slug = item.get("slug") or slugify(name)
         if not isinstance(slug, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug):
             raise ValidationError(
@@ -208,19 +184,19 @@ def event_fields(payload: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if creating:
         out["code"] = event_code(payload.get("code"))
-        out["title"] = text(payload, "title", 200)
+        out["title"] = text(payload, "title", 200, multiline=False)
     elif "title" in payload:
-        out["title"] = text(payload, "title", 200)
-    for field, limit in (
-        ("description", 5000),
-        ("place", 200),
-        ("moderator", 200),
-        ("policy", 5000),
-        ("licence", 100),
-        ("reason", REASON_MAX),
+        out["title"] = text(payload, "title", 200, multiline=False)
+    for field, limit, multiline in (
+        ("description", 5000, True),
+        ("place", 200, False),
+        ("moderator", 200, False),
+        ("policy", 5000, True),
+        ("licence", 100, False),
+        ("reason", REASON_MAX, False),
     ):
         if field in payload:
-            out[field] = text(payload, field, limit, required=False) or ""
+            out[field] = text(payload, field, limit, required=False, multiline=multiline) or ""
     if "status" in payload:
         if payload["status"] not in [s.value for s in EventStatus]:
             raise ValidationError("invalid_status", "'status' is draft, live or closed.")

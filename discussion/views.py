@@ -19,12 +19,11 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from . import cache, operations, policy
+from . import cache, operations
 from .errors import DomainError
 from .extensions import db
 from .identity import Actor, http_actor, participant_token
 from .models import Event, EventStatus
-from .policy import Need, access
 from .queries import (
     event_dict,
     event_ref,
@@ -34,6 +33,8 @@ from .queries import (
     load_event,
     public_moderation,
 )
+from .rules import access as policy
+from .rules.access import Need, access
 from .validation import CODE_RE
 
 bp = Blueprint("views", __name__)

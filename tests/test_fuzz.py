@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from discussion import validation
 from discussion.errors import ValidationError
 from discussion.openapi import TEXT_PATTERN, openapi_document
+from discussion.rules.text import is_invisible
 
 API = "/api/v1"
 CODE = "smartcities"
@@ -244,6 +245,7 @@ def test_a_clean_text_within_the_limit_is_kept(value: str) -> None:
     clean = unicodedata.normalize("NFC", value).strip()
     if (
         not clean
+        or is_invisible(clean)
         or FORBIDDEN.search(clean)
         or len(clean) > 500
         or "\r" in value

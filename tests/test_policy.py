@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from helpers import csrf_headers
 
-from discussion.policy import Need
+from discussion.rules.access import Need
 
 API = "/api/v1"
 A, B, DRAFT = "smartcities", "room-b", "room-draft"

@@ -17,8 +17,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from .errors import Forbidden, NotFound, Unauthorized
-from .models import EventStatus, QuestionStatus, Role, User
+from ..errors import Forbidden, NotFound, Unauthorized
+from ..models import EventStatus, QuestionStatus, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
