@@ -21,7 +21,9 @@ from .models import ModerationEntry
 from .openapi import openapi_document
 from .queries import event_dict, find_event, list_comments, list_questions, similar_questions
 from .rules import access as policy
+from .rules import schemas
 from .rules.access import Need, access
+from .rules.schemas import moderation, parse
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
@@ -85,13 +87,8 @@ def post_question(code: str):  # type: ignore[no-untyped-def]
     """Ask a question (201), or return the stored one for a repeated client_id (200)."""
     actor = http_actor()
     event = find_event(code, actor)
-    data = _body()
-    question, created = operations.ask(
-        actor,
-        event,
-        validation.post(data, validation.QUESTION_MAX),
-        validation.optional_string(data, "topic"),
-    )
+    new = parse(schemas.NewQuestion, _json())
+    question, created = operations.ask(actor, event, new, new.topic)
     return jsonify(question), 201 if created else 200
 
 
@@ -109,9 +106,8 @@ def comments(question_id: int):  # type: ignore[no-untyped-def]
     comment for a repeated client_id (200). One rule, so a bad id is 404 for both."""
     if request.method == "GET":
         return jsonify({"comments": list_comments(question_id, http_actor())})
-    data = _body()
     new, created = operations.comment(
-        http_actor(), question_id, validation.post(data, validation.COMMENT_MAX)
+        http_actor(), question_id, parse(schemas.NewComment, _json())
     )
     return jsonify(new), 201 if created else 200
 
@@ -173,50 +169,16 @@ def patch_event(code: str):  # type: ignore[no-untyped-def]
 @access(Need.MODERATOR)
 def moderate_question(question_id: int):  # type: ignore[no-untyped-def]
     """One moderation action on a question; answers the (staff) Question."""
-    data = _body()
-    action = validation.optional_string(data, "action")
-    if action not in operations.QUESTION_ACTIONS:
-        raise ValidationError(
-            "invalid_action",
-            "'action' is one of %(actions)s.",
-            actions=", ".join(operations.QUESTION_ACTIONS),
-        )
-    into = validation.integer(data, "into") if action == "merge" else None
-    body = validation.text(data, "body", validation.QUESTION_MAX) if action == "edit" else None
-    return jsonify(
-        operations.moderate_question(
-            http_actor(),
-            question_id,
-            action,
-            reason=validation.text(data, "reason", validation.REASON_MAX, required=False),
-            reason_code=validation.reason_code(data),
-            body=body,
-            into=into,
-        )
-    )
+    given = parse(schemas.QuestionModeration, _json())
+    return jsonify(operations.moderate_question(http_actor(), question_id, **moderation(given)))
 
 
 @bp.post("/comments/<id:comment_id>/moderate")
 @access(Need.MODERATOR)
 def moderate_comment(comment_id: int):  # type: ignore[no-untyped-def]
     """Hide or restore a comment, or mute its author."""
-    data = _body()
-    action = validation.optional_string(data, "action")
-    if action not in operations.COMMENT_ACTIONS:
-        raise ValidationError(
-            "invalid_action",
-            "'action' is one of %(actions)s.",
-            actions=", ".join(operations.COMMENT_ACTIONS),
-        )
-    return jsonify(
-        operations.moderate_comment(
-            http_actor(),
-            comment_id,
-            action,
-            reason=validation.text(data, "reason", validation.REASON_MAX, required=False),
-            reason_code=validation.reason_code(data),
-        )
-    )
+    given = parse(schemas.CommentModeration, _json())
+    return jsonify(operations.moderate_comment(http_actor(), comment_id, **moderation(given)))
 
 
 @bp.get("/events/<code>/moderation-log")

@@ -948,7 +948,7 @@ def read_archive(raw: bytes) -> dict[str, Any]:
 
 def _check_archive(document: dict[str, Any]) -> None:
     """Types, enumerations and references, so a restore never half-fails."""
-    from .validation import CODE_RE
+    from .rules.schemas import CODE_RE
 
     event = _check(document.get("event"), _EVENT_FIELDS, "event")
     if not isinstance(event["code"], str) or not CODE_RE.fullmatch(event["code"]):

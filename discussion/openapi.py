@@ -16,8 +16,9 @@ from flask import current_app, has_app_context
 
 from . import validation
 from .models import EventStatus, Moderation, QuestionStatus, Quote, ReasonCode
-from .operations import COMMENT_ACTIONS, QUESTION_ACTIONS
+from .operations import QUESTION_ACTIONS
 from .queries import PUBLIC_ACTIONS
+from .rules import schemas as bodies
 
 Schema = dict[str, Any]
 
@@ -139,6 +140,20 @@ def obj(
 
 
 ID = integer(1, ID_MAX)
+
+
+def from_model(model: Any) -> Schema:
+    """A request body's schema from its pydantic model (rules.schemas), as the server
+    reads it: unknown fields are ignored, so the object stays open."""
+    schema = model.model_json_schema(mode="validation")
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        prop.pop("default", None) if prop.get("default") is None else None
+    if "description" in schema:
+        schema["description"] = " ".join(schema["description"].split())
+    return dict(schema)
+
 REASON_CODE = nullable(enum(
     ReasonCode, "A common reason picked with one click, stored as this code and shown "
     "translated; the free-text `reason` may add to it."))
@@ -361,7 +376,8 @@ def schemas() -> dict[str, Schema]:
     )
     question = {
         "id": ID,
-        "body": string(validation.QUESTION_MAX, minLength=1),
+        "body": string(minLength=1, description="At most 500 characters as people see them "
+                       "(grapheme clusters)."),
         "topic": nullable(string(64, description="A topic slug of the event.")),
         "votes": integer(0),
         "comments": integer(0, description="Visible comments in the thread."),
@@ -390,7 +406,7 @@ def schemas() -> dict[str, Schema]:
     comment = {
         "id": ID,
         "question_id": ID,
-        "body": string(validation.COMMENT_MAX, minLength=1),
+        "body": string(minLength=1),
         "author": nullable(string(validation.AUTHOR_MAX)),
         "created_at": timestamp(),
         "mine": boolean("Posted by the caller's participant identity."),
@@ -494,59 +510,12 @@ def schemas() -> dict[str, Schema]:
             }
         ),
         # -- request bodies
-        "NewQuestion": obj(
-            {
-                "body": text(validation.QUESTION_MAX),
-                "topic": nullable(string(64, description="A topic slug of the event.")),
-                "author": nullable(text(validation.AUTHOR_MAX, "A name to show.", required=False)),
-                "quote": nullable(
-                    {
-                        **enum(Quote),
-                        "default": Quote.ANONYMOUS.value,
-                        "description": "May reports quote it, and how: `named` "
-                        "(needs `author`), `anonymous` (default), `none`.",
-                    }
-                ),
-                "client_id": nullable(
-                    string(
-                        64,
-                        pattern=validation.CLIENT_ID_RE.pattern,
-                        description="Idempotency key: a repeated post "
-                        "with the same key answers 200 with the stored "
-                        "object and stores nothing new.",
-                    )
-                ),
-            },
-            required=["body"],
-            closed=False,
-        ),
-        "NewComment": obj(
-            {
-                "body": text(validation.COMMENT_MAX),
-                "author": nullable(text(validation.AUTHOR_MAX, "A name to show.", required=False)),
-                "quote": nullable({**enum(Quote), "default": Quote.ANONYMOUS.value}),
-                "client_id": nullable(string(64, pattern=validation.CLIENT_ID_RE.pattern)),
-            },
-            required=["body"],
-            closed=False,
-        ),
-        "QuestionModeration": obj(
-            {
-                "action": enum(QUESTION_ACTIONS),
-                "reason": nullable(
-                    text(
-                        validation.REASON_MAX,
-                        "Why; shown in the public log for hide, restore, merge and edit.",
-                        required=False,
-                    )
-                ),
-                "reason_code": REASON_CODE,
-                "body": text(validation.QUESTION_MAX, "The corrected text (`edit` only)."),
-                "into": {**ID, "description": "The question to merge into (`merge` only)."},
-            },
-            required=["action"],
-            closed=False,
-            allOf=[
+        # Request bodies: generated from the models both transports parse with.
+        "NewQuestion": from_model(bodies.NewQuestion),
+        "NewComment": from_model(bodies.NewComment),
+        "QuestionModeration": {
+            **from_model(bodies.QuestionModeration),
+            "allOf": [
                 {
                     "if": {"properties": {"action": {"const": "edit"}}, "required": ["action"]},
                     "then": {"required": ["body"]},
@@ -556,16 +525,8 @@ def schemas() -> dict[str, Schema]:
                     "then": {"required": ["into"]},
                 },
             ],
-        ),
-        "CommentModeration": obj(
-            {
-                "action": enum(COMMENT_ACTIONS),
-                "reason": nullable(text(validation.REASON_MAX, required=False)),
-                "reason_code": REASON_CODE,
-            },
-            required=["action"],
-            closed=False,
-        ),
+        },
+        "CommentModeration": from_model(bodies.CommentModeration),
         "NewEvent": obj(event_fields(creating=True), required=["code", "title"], closed=False),
         "EventChanges": obj(event_fields(creating=False), required=[], closed=False),
     }

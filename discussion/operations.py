@@ -49,7 +49,7 @@ from .queries import (
 )
 from .rules import access as policy
 from .rules.enums import NOTICE_OF, CommentAction, QuestionAction
-from .validation import Post
+from .rules.schemas import Post
 
 # ---------------------------------------------------------------------------
 # Shared rules (who may do what: discussion.rules.access)

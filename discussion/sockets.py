@@ -36,7 +36,9 @@ from .queries import (
     similar_questions,
 )
 from .rules import access as policy
+from .rules import schemas
 from .rules.access import Need
+from .rules.schemas import moderation, parse
 
 log = logging.getLogger(__name__)
 
@@ -271,34 +273,24 @@ def on_ask(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Ask in the joined event."""
     actor = _actor(conn)
     event = find_event_by_id(_joined(conn), actor)
-    question, _created = operations.ask(
-        actor,
-        event,
-        validation.post(data, validation.QUESTION_MAX),
-        validation.optional_string(data, "topic"),
-    )
+    new = parse(schemas.NewQuestion, data)
+    question, _created = operations.ask(actor, event, new, new.topic)
     return {"question": question}
 
 
 @acked("vote", Need.PARTICIPANT)
 def on_vote(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Upvote or take back a vote on a question of the joined event."""
-    return operations.vote(
-        _actor(conn),
-        validation.integer(data, "question_id"),
-        validation.boolean(data, "up"),
-        event_id=_joined(conn),
-    )
+    given = parse(schemas.SocketVote, data)
+    return operations.vote(_actor(conn), given.question_id, given.up, event_id=_joined(conn))
 
 
 @acked("comment", Need.PARTICIPANT)
 def on_comment(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Comment on a question of the joined event."""
+    given = parse(schemas.SocketComment, data)
     new, _created = operations.comment(
-        _actor(conn),
-        validation.integer(data, "question_id"),
-        validation.post(data, validation.COMMENT_MAX),
-        event_id=_joined(conn),
+        _actor(conn), given.question_id, given, event_id=_joined(conn)
     )
     return {"comment": new}
 
@@ -307,35 +299,22 @@ def on_comment(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
 def on_similar(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Questions of the joined event that say the same as ``body`` (at most three)."""
     actor = _actor(conn)
-    event = find_event_by_id(_joined(conn, data.get("event")), actor)
-    body = validation.text(data, "body", validation.QUESTION_MAX)
-    return {"questions": similar_questions(event, actor, str(body))}
+    given = parse(schemas.Similar, data)
+    event = find_event_by_id(_joined(conn, given.event), actor)
+    return {"questions": similar_questions(event, actor, given.body)}
 
 
 @acked("moderate", Need.MODERATOR)
 def on_moderate(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Staff: one moderation action on a question (or, with comment_id, a comment)."""
     actor = _actor(conn)
-    action = validation.optional_string(data, "action")
-    reason = validation.text(data, "reason", validation.REASON_MAX, required=False)
-    reason_code = validation.reason_code(data)
     if "comment_id" in data:
-        if action not in operations.COMMENT_ACTIONS:
-            raise ValidationError("invalid_action", "Unknown moderation action.")
+        on_comment = parse(schemas.SocketCommentModeration, data)
         return {"comment": operations.moderate_comment(
-            actor, validation.integer(data, "comment_id"), action, reason=reason,
-            reason_code=reason_code)}
-    if action not in operations.QUESTION_ACTIONS:
-        raise ValidationError("invalid_action", "Unknown moderation action.")
+            actor, on_comment.comment_id, **moderation(on_comment))}
+    on_question = parse(schemas.SocketQuestionModeration, data)
     return {"question": operations.moderate_question(
-        actor,
-        validation.integer(data, "question_id"),
-        action,
-        reason=reason,
-        reason_code=reason_code,
-        body=validation.text(data, "body", validation.QUESTION_MAX) if action == "edit" else None,
-        into=validation.integer(data, "into") if action == "merge" else None,
-    )}
+        actor, on_question.question_id, **moderation(on_question))}
 
 
 def find_event_by_id(event_id: int, actor: Actor) -> Event:

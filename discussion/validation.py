@@ -1,22 +1,25 @@
-"""Parsing untrusted input into typed values, with one error code per broken rule."""
+"""The event fields of POST and PATCH /events and of seed files, typed and checked.
+
+Texts follow the one text rule (:mod:`discussion.rules.text`); request bodies of
+posts, votes and moderation are pydantic models in :mod:`discussion.rules.schemas`.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
 from .errors import ValidationError
-from .models import Quote, ReasonCode
+from .rules.schemas import CLIENT_ID_RE as CLIENT_ID_RE
+from .rules.schemas import CODE_RE as CODE_RE
+from .rules.schemas import Post as Post
 from .rules.text import AUTHOR_MAX as AUTHOR_MAX
 from .rules.text import COMMENT_MAX as COMMENT_MAX
 from .rules.text import QUESTION_MAX as QUESTION_MAX
 from .rules.text import REASON_MAX as REASON_MAX
 from .rules.text import clean
 
-CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
 
 def require_object(payload: Any) -> dict[str, Any]:
     """The body must be a JSON object."""
@@ -32,97 +35,6 @@ def text(
     """A user-written text field, kept by the one text rule (:func:`rules.text.clean`)."""
     return clean(payload.get(field), field=field, max_len=max_len, multiline=multiline,
                  required=required)
-
-
-@dataclass(frozen=True, slots=True)
-class Post:
-    """What a participant sends with a question or a comment, checked."""
-
-    body: str
-    author: str | None
-    quote: Quote
-    client_id: str | None
-
-
-def post(payload: dict[str, Any], max_len: int) -> Post:
-    """The body, optional name, quote consent and idempotency key of a post."""
-    value = Post(
-        body=str(text(payload, "body", max_len)),
-        author=text(payload, "author", AUTHOR_MAX, required=False, multiline=False),
-        quote=quote(payload),
-        client_id=client_id(payload),
-    )
-    if value.quote == Quote.NAMED and not value.author:
-        raise ValidationError("name_required", "Give a name to be quoted with it.")
-    return value
-
-
-def quote(payload: dict[str, Any]) -> Quote:
-    """How the post may be quoted in reports; anonymous unless told otherwise."""
-    value = payload.get("quote", Quote.ANONYMOUS.value)
-    if value is None:
-        return Quote.ANONYMOUS
-    try:
-        return Quote(value)
-    except (ValueError, TypeError):
-        raise ValidationError(
-            "invalid_quote", "'quote' must be 'named', 'anonymous' or 'none'."
-        ) from None
-
-
-def reason_code(payload: dict[str, Any]) -> str | None:
-    """One of the common moderation reasons, by its code, if given."""
-    value = payload.get("reason_code")
-    if value is None or value == "":
-        return None
-    try:
-        return ReasonCode(value).value
-    except (ValueError, TypeError):
-        raise ValidationError(
-            "invalid_reason_code",
-            "'reason_code' is one of %(codes)s.",
-            codes=", ".join(c.value for c in ReasonCode),
-        ) from None
-
-
-def client_id(payload: dict[str, Any]) -> str | None:
-    """The client's idempotency key, if given."""
-    value = payload.get("client_id")
-    if value is None:
-        return None
-    if not isinstance(value, str) or not CLIENT_ID_RE.fullmatch(value):
-        raise ValidationError(
-            "invalid_client_id", "'client_id' must be 1 to 64 letters, digits or '_.:-'."
-        )
-    return value
-
-
-def integer(payload: dict[str, Any], field: str) -> int:
-    """A positive integer id (booleans and strings refused)."""
-    value = payload.get(field)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError("invalid_type", "'%(field)s' must be an integer.", field=field)
-    if not 0 < value < 2**31:
-        raise ValidationError("invalid_id", "'%(field)s' is out of range.", field=field)
-    return value
-
-
-def boolean(payload: dict[str, Any], field: str) -> bool:
-    """A JSON boolean."""
-    value = payload.get(field)
-    if not isinstance(value, bool):
-        raise ValidationError("invalid_type", "'%(field)s' must be true or false.", field=field)
-    return value
-
-
-def optional_string(payload: dict[str, Any], field: str, max_len: int = 64) -> str | None:
-    """An optional short identifier-like string (a topic slug, a sort order)."""
-    value = payload.get(field)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) > max_len:
-        raise ValidationError("invalid_type", "'%(field)s' must be a short string.", field=field)
-    return value
 
 
 def event_code(value: Any) -> str:

@@ -35,7 +35,7 @@ from .queries import (
 )
 from .rules import access as policy
 from .rules.access import Need, access
-from .validation import CODE_RE
+from .rules.schemas import CODE_RE
 
 bp = Blueprint("views", __name__)
 

@@ -163,28 +163,24 @@ def _codes(operation: dict[str, Any], status: str) -> list[str]:
     return schema["properties"]["error"]["properties"]["code"]["enum"]  # type: ignore[no-any-return]
 
 
-def test_documented_limits_are_the_validation_rules() -> None:
-    from discussion import validation
+def test_request_bodies_are_generated_from_the_models_the_server_parses_with(
+    phone: Phone,
+) -> None:
+    from discussion.openapi import from_model
+    from discussion.rules import schemas as bodies
 
-    schemas = DOC["components"]["schemas"]
-    new_question = schemas["NewQuestion"]["properties"]
-    assert new_question["body"]["maxLength"] == validation.QUESTION_MAX == 500
-    assert schemas["NewComment"]["properties"]["body"]["maxLength"] == validation.COMMENT_MAX
-    assert new_question["author"]["maxLength"] == validation.AUTHOR_MAX == 60
-    assert new_question["client_id"]["pattern"] == "^[A-Za-z0-9_.:-]{1,64}$"
-    assert new_question["quote"]["enum"] == ["named", "anonymous", "none", None]
-    assert set(schemas["QuestionModeration"]["properties"]["action"]["enum"]) >= {
-        "approve",
-        "hide",
-        "restore",
-        "answer",
-        "highlight",
-        "pin",
-        "unpin",
-        "edit",
-        "merge",
-    }
-    assert schemas["CommentModeration"]["properties"]["action"]["enum"][:2] == ["hide", "restore"]
+    components = DOC["components"]["schemas"]
+    for name in ("NewQuestion", "NewComment", "CommentModeration"):
+        assert components[name] == from_model(getattr(bodies, name))
+    body = components["NewQuestion"]["properties"]["body"]
+    # What the document says is what the server does: the limit, counted as people see it.
+    limit = body["maxLength"]
+    family = "\U0001F469\u200D\U0001F469\u200D\U0001F467"  # one grapheme, five code points
+    stored = phone.call("POST", "/events/{code}/questions", code=CODE, expect=201,
+                        json={"body": family * limit})
+    assert len(stored["body"]) == 5 * limit
+    phone.call("POST", "/events/{code}/questions", code=CODE, expect=400,
+               json={"body": "x" * (limit + 1)})
 
 
 # -- real responses of the main flows

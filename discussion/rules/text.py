@@ -112,7 +112,8 @@ def Text(
         except ValidationError as exc:
             raise PydanticCustomError(exc.code, exc.template, exc.params) from None
 
-    note = f"At most {max_len} characters (grapheme clusters) after trimming and NFC."
+    note = (f"At most {max_len} characters as people see them (grapheme clusters), after "
+            "trimming and NFC; a text within maxLength code points always fits.")
     if not multiline:
         note += " One line: line breaks become spaces."
     if not required:
