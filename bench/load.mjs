@@ -10,6 +10,7 @@
 //          meanwhile, and every phone reconnects at a random moment within a spread,
 //          re-sending `join` (with `since` when the server gave it a version).
 //   joins: phones join one after another; the size and time of each join answer.
+//   hold:  phones join and stay connected until stdin closes (for memory_probe.py).
 //
 //   node load.mjs --scenario votes --url http://127.0.0.1:5000 --code smartcities \
 //     --phones 2000 --join-rate 250 --vote-rate 20 --votes 200 --pid 1234
@@ -426,8 +427,35 @@ async function joinsScenario() {
   };
 }
 
+// hold: phones join and stay until stdin closes (bench/memory_probe.py measures them).
+// It says "warm" after the warm-up, joins on the first line it reads, then reports.
+async function holdScenario() {
+  await warmUp();
+  const lines = [];
+  let wake = null;
+  let ended = false;
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk) => {
+    lines.push(chunk);
+    if (wake) wake();
+  });
+  process.stdin.on("end", () => {
+    ended = true;
+    if (wake) wake();
+  });
+  const next = () => new Promise((resolve) => (wake = resolve));
+  console.log(JSON.stringify({ warm: true }));
+  while (!lines.length && !ended) await next();
+  const { joined, summary } = await joinAll();
+  console.log(JSON.stringify(summary));
+  while (!ended) await next();
+  return { ...summary, _joined: joined };
+}
+
 async function main() {
-  const scenarios = { votes: votesScenario, drop: dropScenario, joins: joinsScenario };
+  const scenarios = {
+    votes: votesScenario, drop: dropScenario, joins: joinsScenario, hold: holdScenario,
+  };
   if (!scenarios[SCENARIO]) throw new Error(`unknown scenario ${SCENARIO}`);
   const { _joined: joined, ...result } = await scenarios[SCENARIO]();
   for (const phone of joined) if (phone.socket) phone.socket.close();
