@@ -53,7 +53,7 @@ format: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format discussion tests bench
 
-## Load benchmark: the app and a bare python-socketio server, 500/2000/5000 phones.
+## Load benchmark: the app and a bare python-socketio server in every scenario (bench/README.md).
 bench: install-test
 	cd bench && npm install --silent --no-audit --no-fund
 	$(BIN)/python bench/run.py

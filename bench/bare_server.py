@@ -1,10 +1,14 @@
 """A bare python-socketio server speaking the app's protocol: the stack's own limit.
 
-No Flask, no database, no coalescing: the page sets a cookie, ``join`` answers the
-questions held in memory, and each ``vote`` is broadcast to the room at once, as a
-naive implementation would. Served by gevent's WSGI server like the app.
+No Flask, no database, no coalescing: any page sets a cookie, ``join`` answers the
+whole list of questions held in memory (it ignores ``since``), and each ``vote`` is
+broadcast to the room at once, as a naive implementation would. Served by gevent's
+WSGI server like the app.
 
-    python bench/bare_server.py --port 5100
+    python bench/bare_server.py --port 5100 [--seed room.toml]
+
+With ``--seed``, the event and its questions come from the same seed file the app
+loads, in the app's public shapes, so that both send the same join answer.
 """
 
 from gevent import monkey
@@ -15,6 +19,9 @@ import argparse  # noqa: E402
 import itertools  # noqa: E402
 import secrets  # noqa: E402
 import threading  # noqa: E402
+import tomllib  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import socketio  # noqa: E402
 from gevent import pywsgi  # noqa: E402
@@ -31,11 +38,36 @@ EVENT = {"code": "smartcities", "title": "Smart Cities and Big Data: Boundless O
 PAGE = b"<!doctype html><html lang=en><title>bench</title><p>bare server</p></html>"
 
 
-def build(max_packet: int = 16 * 1024) -> tuple[socketio.Server, socketio.WSGIApp]:
+def from_seed(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The event and questions of a seed file, shaped as the app's join answer shapes them."""
+    seed = tomllib.loads(path.read_text())
+    ev = seed["event"]
+    event = {
+        "code": ev["code"], "title": ev["title"], "description": ev.get("description", ""),
+        "date": str(ev["date"]) if "date" in ev else None, "place": ev.get("place", ""),
+        "moderator": ev.get("moderator", ""), "speakers": ev.get("speakers", []),
+        "organisers": ev.get("organisers", []), "status": ev.get("status", "live"),
+        "moderation": ev.get("moderation", "post"), "licence": ev.get("licence", ""),
+        "topics": [{"slug": t["slug"], "name": t["name"]} for t in seed.get("topics", [])],
+    }
+    questions = [
+        {"id": i, "body": q["body"], "topic": q.get("topic"), "votes": 0, "comments": 0,
+         "status": "visible", "seeded": True, "author": None,
+         "created_at": "2016-12-08T09:00:00.000Z", "highlighted": False,
+         "pinned": bool(q.get("pinned", False)), "edited": False, "mine": False, "voted": False}
+        for i, q in enumerate(seed.get("questions", []), start=1)
+    ]
+    return event, questions
+
+
+def build(
+    max_packet: int = 16 * 1024, seed: Path | None = None
+) -> tuple[socketio.Server, socketio.WSGIApp]:
     sio = socketio.Server(async_mode="gevent", max_http_buffer_size=max_packet,
                           cors_allowed_origins=None)
-    counts = {q["id"]: 0 for q in QUESTIONS}
-    voters: dict[int, set[str]] = {q["id"]: set() for q in QUESTIONS}
+    event, questions = from_seed(seed) if seed else (EVENT, QUESTIONS)
+    counts = {q["id"]: 0 for q in questions}
+    voters: dict[int, set[str]] = {q["id"]: set() for q in questions}
     lock = threading.Lock()
     online = itertools.count()
 
@@ -43,8 +75,8 @@ def build(max_packet: int = 16 * 1024) -> tuple[socketio.Server, socketio.WSGIAp
     def join(sid, data):  # type: ignore[no-untyped-def]
         sio.enter_room(sid, "event")
         next(online)
-        questions = [{**q, "votes": counts[q["id"]]} for q in QUESTIONS]
-        return {"ok": True, "event": EVENT, "questions": questions}
+        current = [{**q, "votes": counts[q["id"]]} for q in questions]
+        return {"ok": True, "event": event, "questions": current}
 
     @sio.event
     def vote(sid, data):  # type: ignore[no-untyped-def]
@@ -71,8 +103,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5100)
+    parser.add_argument("--seed", type=Path, default=None)
     args = parser.parse_args()
-    _sio, app = build()
+    _sio, app = build(seed=args.seed)
     print(f"bare server on http://{args.host}:{args.port}", flush=True)
     from geventwebsocket.handler import WebSocketHandler
 

@@ -50,6 +50,15 @@ class Coalescer:
     every socket's writer has had its turn, i.e. when the broadcast has gone out.
     A tick of 0 emits at once (some tests use it).
 
+    Leading edge, trailing edge: a vote that arrives when no ``votes`` broadcast went
+    out within the last tick wakes the ticker and goes out at once, and the tick
+    starts from there; votes arriving during that tick are coalesced and go out at
+    its end. A room of a few hundred voting now and then so sees each vote as soon
+    as the bare stack would, while a busy room, where a broadcast always went out
+    within the last tick, keeps the (stretched) tick. Calm is judged for the whole
+    process, since one ticker sends for every event: a vote in a quiet room waits
+    for the tick while a busy room next to it is broadcasting.
+
     Counts are read again from the database when they are sent, so that with several
     processes the latest committed count wins whichever process sends it.
     """
@@ -74,6 +83,11 @@ class Coalescer:
         self.gc_every = 300.0
         self._app: Flask | None = None
         self.presence_store: PresenceStore | None = None
+        # When the last flush that sent votes began, and the tick (flush to flush) it
+        # set: a vote later than that finds the room calm and wakes the ticker.
+        self._votes_sent = float("-inf")
+        self._period = self.tick
+        self._wake: Any = None  # the async mode's Event, made when the ticker starts
 
     def configure(self, app: Flask) -> None:
         """Take the tick from the app's config and start from a clean slate."""
@@ -92,6 +106,8 @@ class Coalescer:
             self._presence.clear()
             self._presence_sent.clear()
             self._online.clear()
+            self._votes_sent = float("-inf")
+            self._period = self.tick
 
     def next_tick(self, sending: float) -> float:
         """The pause before the next flush, given how long the last one took to send.
@@ -99,8 +115,11 @@ class Coalescer:
         The tick (flush to flush) is ``VOTE_TICK``, or long enough that sending takes
         at most ``BUDGET`` of it, whichever is longer, and at most ``VOTE_TICK_MAX``.
         """
-        period = min(self.max_tick, max(self.tick, sending / self.BUDGET))
-        return max(period - sending, 0.01)
+        return max(self.period(sending) - sending, 0.01)
+
+    def period(self, sending: float) -> float:
+        """The tick, flush to flush, after a flush that took ``sending`` seconds."""
+        return min(self.max_tick, max(self.tick, sending / self.BUDGET))
 
     # -- presence: a participant with two tabs counts once.
 
@@ -156,7 +175,10 @@ class Coalescer:
             return
         with self._lock:
             self._votes.setdefault(event_id, {}).update(counts)
+            calm = time.monotonic() - self._votes_sent >= self._period
         self._ensure_started()
+        if calm:  # leading edge: nothing went out within the last tick, send now
+            self._wake.set()
 
     def _emit_votes(self, event_id: int, counts: dict[int, int]) -> None:
         payload = {str(qid): n for qid, n in counts.items()}
@@ -203,19 +225,25 @@ class Coalescer:
         with self._lock:
             if self._started:
                 return
+            self._wake = socketio.server.eio.create_event()
             self._started = True
         socketio.start_background_task(self._run)
 
     def _run(self) -> None:
-        heartbeat = 0.0
         pause = self.tick
-        quiet_since = last_gc = time.monotonic()
+        quiet_since = last_gc = last_beat = time.monotonic()
         while True:
-            socketio.sleep(pause)
+            self._wake.wait(pause)  # the pause, or less when a vote finds the room calm
+            self._wake.clear()
             started = time.monotonic()
             try:
                 with self._lock:
                     busy = bool(self._votes or self._presence)
+                    voting = bool(self._votes)
+                    if voting:
+                        # From now on votes are coalesced into the next tick: set
+                        # before sending, so that a vote during this flush waits.
+                        self._votes_sent = started
                 if busy:
                     quiet_since = started
                 elif (self.idle_gc and started - quiet_since > 10.0
@@ -227,10 +255,14 @@ class Coalescer:
                 socketio.sleep(0)
                 sending = time.monotonic() - started
                 pause = self.next_tick(sending)
+                if voting:
+                    with self._lock:
+                        self._period = self.period(sending)
                 log.debug("flush sent in %.1f ms, next in %.1f ms", sending * 1e3, pause * 1e3)
-                heartbeat += pause + sending
-                if self.presence_store is not None and heartbeat >= PresenceStore.HEARTBEAT:
-                    heartbeat = 0.0
+                # By the clock: a calm vote wakes the ticker before its pause is over.
+                beat_due = started - last_beat >= PresenceStore.HEARTBEAT
+                if self.presence_store is not None and beat_due:
+                    last_beat = started
                     with self._lock:
                         self._presence.update(self._online)
             except Exception:  # a broken emit must not stop the ticker
