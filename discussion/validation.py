@@ -68,11 +68,24 @@ class Post:
     client_id: str | None
 
 
+def author(payload: dict[str, Any]) -> str | None:
+    """The optional name a post is signed with; its limit said as a person would say it."""
+    try:
+        return text(payload, "author", AUTHOR_MAX, required=False)
+    except ValidationError as exc:
+        if exc.code != "too_long":
+            raise
+        raise ValidationError(
+            "too_long", "Your name is too long: please keep it to %(max_len)s characters.",
+            max_len=AUTHOR_MAX,
+        ) from None
+
+
 def post(payload: dict[str, Any], max_len: int) -> Post:
     """The body, optional name, quote consent and idempotency key of a post."""
     value = Post(
         body=str(text(payload, "body", max_len)),
-        author=text(payload, "author", AUTHOR_MAX, required=False),
+        author=author(payload),
         quote=quote(payload),
         client_id=client_id(payload),
     )

@@ -340,10 +340,18 @@ def ready(page: Any) -> Any:
     return page
 
 
+CONSENT = f"dq:consent:{CODE}"
+
+
+def agree_first(page: Any) -> None:
+    """Accept the consent notice as the participant would, before the test's own post."""
+    page.evaluate(f"() => localStorage.setItem({CONSENT!r}, 'true')")
+
+
 def card(page: Any, body: str) -> Any:
     """A participant page's question card holding this text (a stored question, not a
-    post still waiting in the outbox)."""
-    return page.locator("#q-list > li.q:not(.is-waiting)").filter(
+    post still waiting in the outbox), open or in the answered group."""
+    return page.locator(".q-list > li.q:not(.is-waiting)").filter(
         has=page.locator(".q-body", has_text=body)
     )
 
