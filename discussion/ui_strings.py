@@ -111,11 +111,12 @@ def notice_strings() -> dict[str, str]:
 
 
 def reason_labels() -> dict[str, str]:
-    """The moderators' standard reasons, in the reader's language."""
+    """The moderators' common reasons (the ``reason_code`` of a notice), in the reader's
+    language; the same words as the public moderation log."""
     return {
-        "off_topic": _("Off topic"),
+        "off_topic": _("Off-topic"),
         "personal_attack": _("Personal attack"),
-        "personal_data": _("Personal data"),
-        "spam": _("Spam"),
+        "personal_data": _("Personal data about someone"),
+        "spam": _("Spam or advertising"),
         "duplicate": _("Duplicate"),
     }

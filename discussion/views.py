@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from babel.dates import format_timedelta
 from flask import (
     Blueprint,
     Response,
@@ -14,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -158,7 +159,7 @@ def ago(value: str | None) -> str:
     delta = moment - datetime.now(UTC)
     if abs(delta.total_seconds()) < 45:
         return _("now")
-    return str(format_timedelta(delta, add_direction=True, format="short"))
+    return format_timedelta(delta, add_direction=True, format="short", locale=get_locale())
 
 
 @bp.get("/e/<code>/board")

@@ -285,9 +285,10 @@ function bringIncoming() {
   ids.forEach((id) => fresh.set(id, { at: incoming.get(id), seen: false }));
   incoming.clear();
   if (sort === 'top') render(false); else render(true);
-  const first = ids.map((id) => cards.get(id)).find((c) => c && c.el.isConnected);
-  (first ? first.el : heading).scrollIntoView({ block: 'start' });
-  if (first) { first.el.tabIndex = -1; first.el.focus({ preventScroll: true }); } else heading.focus({ preventScroll: true });
+  const want = new Set(ids.map((id) => 'q-' + id));
+  const first = [...list.children].find((el) => want.has(el.id)) || [...doneList.children].find((el) => want.has(el.id));
+  (first || heading).scrollIntoView({ block: 'start' });
+  if (first) { first.tabIndex = -1; first.focus({ preventScroll: true }); } else heading.focus({ preventScroll: true });
 }
 
 /* Scroll to a question and show where it is (the "Show it" buttons, the banner). */
