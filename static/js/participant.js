@@ -182,12 +182,14 @@ function updateCard(id) {
   if (c.body.textContent !== q.body) c.body.textContent = q.body;
   const mk = metaKey(q);
   if (mk !== c.metaKey) { c.meta.replaceChildren(...metaParts(q)); c.metaKey = mk; }
-  c.up.setAttribute('aria-pressed', String(isVoted));
-  c.up.disabled = closed || q.status === 'pending';
+  // Writes only what changed: a join updates every card, and each write costs a restyle.
+  if (c.up.getAttribute('aria-pressed') !== String(isVoted)) c.up.setAttribute('aria-pressed', String(isVoted));
+  const off = closed || q.status === 'pending';
+  if (c.up.disabled !== off) c.up.disabled = off;
   const n = shownVotes(id), count = nf.format(n), sr = plural('votes', n);
   if (c.count.textContent !== count) c.count.textContent = count;
   if (c.votesSr.textContent !== sr) c.votesSr.textContent = sr;
-  c.votedEl.hidden = !isVoted;
+  if (c.votedEl.hidden === isVoted) c.votedEl.hidden = !isVoted;
   const toggle = fmt(S.comments_toggle, q.comments || 0);
   if (c.tog.textContent !== toggle) c.tog.textContent = toggle;
   if (isMine && !c.del) {
@@ -195,7 +197,7 @@ function updateCard(id) {
     c.del.addEventListener('click', () => remove(id));
     c.actions.append(c.del);
   }
-  if (c.del) c.del.hidden = !isMine;
+  if (c.del && c.del.hidden === isMine) c.del.hidden = !isMine;
 }
 
 function waitingCard(item) {
@@ -341,8 +343,10 @@ function clampNow() {
 function applyEvent(ev) {
   if (!ev) return;
   Object.assign(EVENT, ev);
+  const was = closed, names = JSON.stringify(topicNames);
   if (ev.topics) setTopics(ev.topics);
   closed = EVENT.status === 'closed';
+  if (was === closed && names === JSON.stringify(topicNames)) return;
   form.hidden = closed;
   $('closed-note').hidden = !closed;
   document.querySelectorAll('.comment-form').forEach((f) => { f.hidden = closed; });
