@@ -18,6 +18,7 @@ from .conftest import (
     BrowserServer,
     StaffApi,
     agree_first,
+    axe,
     card,
     ready,
     shot,
@@ -226,6 +227,7 @@ def test_small_phone_first_screen_and_one_row_toolbar(phone, locale: str, lang: 
     expect(page.locator("#ask-topic")).to_be_visible()
     expect(page.locator("#ask-quote")).to_be_visible()
     shot(page, f"phone-360x640-{lang}-ask-open")
+    axe(page, f"phone-360x640-{lang}-ask-open")
 
 
 def test_asking_resets_the_topic_and_shows_the_question(phone, server) -> None:
@@ -294,6 +296,7 @@ def test_a_comment_says_who_it_is_posted_as(phone, server) -> None:
     mine.get_by_role("button", name="Comment", exact=True).tap()
     expect(mine.locator(".comment:not(.is-waiting)")).to_have_count(2)
     shot(page, "phone-comment-identity")
+    axe(page, "phone-comment-identity")
     authors = {c["body"]: c["author"] for c in Api(server).comments(qid)}
     assert authors == {"Anonymous follow-up to my own question.": None, "Signed this time.": "Bea"}
 
@@ -357,6 +360,7 @@ def test_answered_apart_long_banner_and_closed_event(
     expect(target.locator(".tag-done")).to_have_text("✓ Answered")
     answered.locator("summary").scroll_into_view_if_needed()
     shot(page, "phone-answered-group")
+    axe(page, "phone-answered-group")
 
     long_body = ("A long question for the banner: " + "who decides, who checks, who pays, "
                  "and who may see the data the city's sensors collect every day? " * 5)[:480]
@@ -421,6 +425,7 @@ def test_the_author_sees_what_happened_to_their_question(phone, server, console)
         "Reason: Personal data about someone: It names a driver."
     )
     shot(page, "phone-notice-hidden")
+    axe(page, "phone-notice-hidden")
     opened = len(sockets)
     page.reload()
     ready(page)
