@@ -12,6 +12,8 @@ from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from . import assets
+
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 LANGUAGES = ("en", "es", "pt_BR")
@@ -123,7 +125,13 @@ def _socketio_middleware(server: Any, app: Flask) -> Any:
 
 
 class DiscussionFlask(Flask):
-    """Flask, with static files answered from memory so their compressed forms are cached."""
+    """Flask, with fingerprinted static URLs (see assets.py), and static files answered
+    from memory so their compressed forms are cached."""
+
+    def url_for(self, endpoint: str, *args: Any, **values: Any) -> str:
+        if endpoint == "static" and not values.get("_external"):
+            assets.static_url_values(self, values)
+        return super().url_for(endpoint, *args, **values)
 
     def send_static_file(self, filename: str) -> Response:
         response = super().send_static_file(filename)
@@ -132,6 +140,7 @@ class DiscussionFlask(Flask):
             # compressed once per encoding (see StaticCompressCache).
             response.direct_passthrough = False
             response.set_data(response.get_data())
+            assets.serve(self, filename, response)
         return response
 
 
@@ -208,7 +217,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # a seed file is the largest body (1 MB of text)
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         COMPRESS_CACHE_BACKEND=StaticCompressCache,
-        COMPRESS_CACHE_KEY=lambda req: req.path,
+        COMPRESS_CACHE_KEY=assets.compress_cache_key,
         # Pages, styles, scripts and exports; not the JSON API, whose answers are small
         # and whose clients (scripts, test transports) may not decode every encoding.
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
@@ -269,6 +278,7 @@ def _init_extensions(app: Flask) -> None:
     from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
     from .live import coalescer
 
+    assets.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(shipped("migrations")), render_as_batch=True)
     csrf.init_app(app)

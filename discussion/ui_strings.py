@@ -56,13 +56,67 @@ def js_strings() -> dict[str, str]:
         "sent": _("Sent."),
         "sent_pending": _("Sent. It will appear for everyone once a moderator approves it."),
         "show_it": _("Show it"),
+        "show_mine": _("Show my question"),
         "empty_post": _("Please write something first."),
         "name_required": _("To be quoted with your name, please give your name."),
-        "offline_vote": _("You are offline, so the vote was not sent. Try again when connected."),
         "send_failed": _("Something went wrong. Please try again."),
         "saved_offline": _(
             "You are offline. Your post is saved and will be sent when the connection returns."
         ),
-        "closed": _("This event is closed to new questions."),
+        "saved_connecting": _("Connecting… your question is saved and will be sent in a moment."),
+        "vote_waiting_offline": _(
+            "You are offline. Your vote is kept and will be sent when the connection returns."
+        ),
+        "vote_waiting_connecting": _("Connecting… your vote will be sent in a moment."),
+        "closed": _("This event is closed: no new questions, votes or comments."),
         "join_failed": _("This event could not be loaded. Reload the page to try again."),
+        "new_tag": _("new"),
+        "read_more": _("Read more"),
+        "read_less": _("Show less"),
+        "answered_group": _("Answered (%(num)s)"),
+        "no_open_questions": _("No open questions."),
+        # Who a comment is posted as: its own choice, never the question form's.
+        "comment_as": _("Posted as %(name)s"),
+        "change_identity": _("Change name or quoting"),
+        "your_name": _("Your name (optional)"),
+        "quoting": _("Quoting in the report"),
+        "quote_anonymous": _("Quote without my name"),
+        "quote_named": _("Quote with my name"),
+        "quote_none": _("Do not quote"),
+        **notice_strings(),
+    }
+
+
+def notice_strings() -> dict[str, str]:
+    """What the author of a question is told when a moderator acts on it."""
+    return {
+        "notice_hidden": _("A moderator hid your question “%(body)s”."),
+        "notice_restored": _("Your question “%(body)s” is visible again."),
+        "notice_approved": _(
+            "A moderator approved your question “%(body)s”: everyone sees it now."
+        ),
+        "notice_merged": _(
+            "A moderator merged your question “%(body)s” into “%(into)s”, which asks the same;"
+            " your votes moved there."
+        ),
+        "notice_answered": _("Your question “%(body)s” was marked answered."),
+        "notice_highlighted": _("Your question “%(body)s” is being discussed now."),
+        "notice_deleted": _("A moderator deleted your question “%(body)s”."),
+        "notice_reason": _("Reason: %(reason)s"),
+        "your_question_fallback": _("your question"),
+        "another_question": _("another question"),
+        "dismiss": _("Dismiss"),
+        **{f"reason_{code}": label for code, label in reason_labels().items()},
+    }
+
+
+def reason_labels() -> dict[str, str]:
+    """The moderators' common reasons (the ``reason_code`` of a notice), in the reader's
+    language; the same words as the public moderation log."""
+    return {
+        "off_topic": _("Off-topic"),
+        "personal_attack": _("Personal attack"),
+        "personal_data": _("Personal data about someone"),
+        "spam": _("Spam or advertising"),
+        "duplicate": _("Duplicate"),
     }

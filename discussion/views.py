@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from babel.dates import format_timedelta
 from flask import (
     Blueprint,
     Response,
@@ -36,6 +37,7 @@ from .queries import (
 from .rules import access as policy
 from .rules.access import Need, access
 from .rules.schemas import CODE_RE
+from .rules.text import AUTHOR_MAX
 
 bp = Blueprint("views", __name__)
 
@@ -118,8 +120,10 @@ def event_page(code: str):  # type: ignore[no-untyped-def]
     if ref.code != code:
         return redirect(url_for("views.event_page", code=ref.code))
     actor = Actor(token=token)  # the participant view, even for a logged-in moderator
-    if find_participant(ref.id, token) is not None:
-        return render_event_page(load_event(ref), actor)
+    # After "forget me" the page says it was done (the phone reloads with ?forgotten=1).
+    forgotten = request.args.get("forgotten") == "1"
+    if forgotten or find_participant(ref.id, token) is not None:
+        return render_event_page(load_event(ref), actor, forgotten=forgotten)
     page = cache.cached(
         ref.id,
         f"page:{html_lang()}",
@@ -132,16 +136,37 @@ def event_page(code: str):  # type: ignore[no-untyped-def]
 _CSRF_SLOT = "\x00csrf-slot\x00"
 
 
-def render_event_page(event: Event, actor: Actor, csrf: str | None = None) -> tuple[str, int]:
+def render_event_page(
+    event: Event, actor: Actor, csrf: str | None = None, *, forgotten: bool = False
+) -> tuple[str, int]:
     """Render the participant page for one actor."""
     from .ui_strings import js_strings
 
     data = event_dict(event)
     questions = list_questions(event, actor)
     page_data = {"event": data, "questions": questions, "strings": js_strings(),
-                 "locale": html_lang()}
+                 "locale": html_lang(), "author_max": AUTHOR_MAX}
     extra = {} if csrf is None else {"csrf_token": lambda: csrf}
-    return render("event.html", event=data, questions=questions, page_data=page_data, **extra)
+    return render("event.html", event=data, questions=questions, page_data=page_data,
+                  author_max=AUTHOR_MAX, forgotten=forgotten, **extra)
+
+
+@bp.app_template_filter("ago")
+def ago(value: str | None) -> str:
+    """How long ago an ISO timestamp was, in the reader's language, as the script
+    writes it later (so that the text barely changes when the script takes over)."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - datetime.now(UTC)
+    if abs(delta.total_seconds()) < 45:
+        return _("now")
+    return format_timedelta(delta, add_direction=True, format="short", locale=get_locale())
 
 
 @bp.get("/e/<code>/board")

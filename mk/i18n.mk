@@ -15,7 +15,7 @@ I18N_POT      := $(I18N_DIR)/messages.pot
 I18N_LOCALES  := es pt_BR
 # Domain errors carry their English template as the second argument (discussion/errors.py);
 # tests/test_i18n.py reads this line, so keep it on one line.
-I18N_KEYWORDS := -k ValidationError:2 -k NotFound:2 -k Conflict:2 -k Forbidden:2 -k Unauthorized:2 -k RateLimited:2 -k DomainError:2
+I18N_KEYWORDS := -k ValidationError:2 -k NotFound:2 -k Conflict:2 -k Forbidden:2 -k Unauthorized:2 -k RateLimited:2 -k DomainError:2 -k _fail:2
 
 .PHONY: i18n-extract i18n-update i18n-compile
 

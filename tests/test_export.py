@@ -288,7 +288,9 @@ def test_markdown_report(runner, room) -> None:  # type: ignore[no-untyped-def]
 def test_html_report(runner, room) -> None:  # type: ignore[no-untyped-def]
     html = cli_export(runner, "html").decode("utf-8")
     assert html.startswith("<!doctype html>")
-    assert '<link rel="stylesheet" href="/static/css/report.css">' in html
+    # The stylesheet's address carries its fingerprint, as every static URL of a page does.
+    link = r'<link rel="stylesheet" href="/static/css/report\.css\?v=[0-9a-f]{12}">'
+    assert re.search(link, html)
     assert "<script" not in html.replace("&lt;script&gt;", "")
     assert "<style" not in html and " style=" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html

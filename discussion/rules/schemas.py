@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from ..errors import ValidationError
 from .enums import CommentAction, QuestionAction, Quote, ReasonCode
-from .text import AUTHOR_MAX, COMMENT_MAX, QUESTION_MAX, REASON_MAX, Text
+from .text import AUTHOR_MAX, COMMENT_MAX, QUESTION_MAX, REASON_MAX, Text, clean
 
 ID_MAX = 2**31 - 1  # ids are 32-bit database keys
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -128,7 +128,20 @@ ReasonCodeField = Annotated[ReasonCode | None, BeforeValidator(_reason_code), Wi
     "translated; the free-text `reason` may add to it."})]
 Reason = Text(REASON_MAX, multiline=False, required=False,
               description="Why; logged, and shown in the public record for public actions.")
-Author = Text(AUTHOR_MAX, multiline=False, required=False, description="A name to show.")
+def _author(value: Any) -> str | None:
+    """The optional name a post is signed with; its limit said as a person would say it."""
+    try:
+        return clean(value, field="author", max_len=AUTHOR_MAX, multiline=False, required=False)
+    except ValidationError as exc:
+        if exc.code != "too_long":
+            raise PydanticCustomError(exc.code, exc.template, exc.params) from None
+        raise _fail("too_long", "Your name is too long: please keep it to %(max_len)s "
+                    "characters.", max_len=AUTHOR_MAX) from None
+
+
+Author = Annotated[str | None, BeforeValidator(_author), WithJsonSchema({
+    "anyOf": [{"type": "string", "maxLength": AUTHOR_MAX}, {"type": "null"}],
+    "description": f"A name to show: one line, at most {AUTHOR_MAX} characters."})]
 
 
 class Body(BaseModel):
@@ -142,7 +155,7 @@ class Post(Body):
     """What a participant sends with a question or a comment."""
 
     body: Text(QUESTION_MAX)  # type: ignore[valid-type]
-    author: Author = None  # type: ignore[valid-type]
+    author: Author = None
     quote: QuoteField = Quote.ANONYMOUS
     client_id: ClientId = None
 

@@ -1,31 +1,42 @@
-// "Forget me" on the privacy page: DELETE /api/v1/events/<code>/me with the CSRF header.
-(function () {
-  "use strict";
-  var button = document.getElementById("forget-me");
-  var status = document.getElementById("forget-me-status");
-  if (!button || !status) return;
-  button.addEventListener("click", function () {
+/* "Forget me" (on the privacy page and the participant page): DELETE
+ * /api/v1/events/<code>/me, then clear what this phone keeps for the event: the saved
+ * name, the consent, drafts, the outbox and notices. On the participant page the page
+ * starts again as the stranger the server now sees, with ?forgotten=1 so that the
+ * confirmation is still there after the reload. */
+import { $, api, store } from './lib.js';
+
+/* Every key this phone keeps for an event (and the older keys shared by all events). */
+export function forgetLocally(code) {
+  for (const key of store.keys()) {
+    if (!key.startsWith('dq:')) continue;
+    const parts = key.split(':');
+    if (parts.includes(code) || key === 'dq:name' || key === 'dq:consent') store.del(key);
+  }
+}
+
+const button = $('forget-me'), status = $('forget-me-status');
+if (button && status) {
+  button.addEventListener('click', async () => {
     if (!window.confirm(button.dataset.confirm)) return;
-    var token = document.querySelector('meta[name="csrf-token"]').content;
+    const code = button.dataset.code;
     button.disabled = true;
-    fetch("/api/v1/events/" + encodeURIComponent(button.dataset.code) + "/me", {
-      method: "DELETE",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": token, "Accept": "application/json" }
-    }).then(function (response) {
-      if (!response.ok) throw new Error(String(response.status));
-      status.textContent = button.dataset.done;
-      try {
-        // The participant page's own records of "mine" and drafts go too.
-        Object.keys(localStorage).forEach(function (key) {
-          if (key.indexOf(button.dataset.code) !== -1) localStorage.removeItem(key);
-        });
-      } catch (e) { /* storage may be unavailable */ }
-      // On the participant page, start again as the stranger the server now sees.
-      if (button.dataset.reload) window.setTimeout(function () { window.location.reload(); }, 1500);
-    }).catch(function () {
+    const r = await api('DELETE', '/api/v1/events/' + encodeURIComponent(code) + '/me');
+    if (!r.ok) {
       status.textContent = button.dataset.failed;
       button.disabled = false;
-    });
+      return;
+    }
+    // The participant page stops writing to storage first, then everything goes.
+    document.dispatchEvent(new CustomEvent('dq:forgotten', { detail: { code } }));
+    forgetLocally(code);
+    status.textContent = button.dataset.done;
+    if (button.dataset.reload) {
+      const url = new URL(window.location.href);
+      url.searchParams.set('forgotten', '1');
+      url.hash = '';
+      window.setTimeout(() => window.location.replace(url.toString()), 1200);
+    } else {
+      button.disabled = false;
+    }
   });
-})();
+}

@@ -1,31 +1,17 @@
 /* Staff home: the events list, and for organisers "Create event" and "Load a seed file".
- * Plain ES2019. Strings come from #strings; user text is set with textContent only. */
+ * An ES module (see lib.js). Strings come from #strings; user text is set with textContent only. */
+import { $, api, h, pageData } from './lib.js';
+
 (function () {
-  'use strict';
-  var $ = function (id) { return document.getElementById(id); };
-  var dataEl = $('page-data');
-  if (!dataEl) return;
-  var DATA = JSON.parse(dataEl.textContent);
-  var S = JSON.parse(($('strings') || {}).textContent || '{}');
+  if (!$('page-data')) return;
+  var DATA = pageData();
+  var S = pageData('strings');
   var events = (DATA.events || []).slice();
 
-  function h(tag, props, kids) {
-    var el = document.createElement(tag);
-    Object.keys(props || {}).forEach(function (k) {
-      var v = props[k];
-      if (v == null || v === false) return;
-      if (k === 'class') el.className = v;
-      else if (k === 'text') el.textContent = v;
-      else el.setAttribute(k, v === true ? '' : v);
-    });
-    (kids || []).forEach(function (c) { if (c) el.append(c); });
-    return el;
-  }
   function say(el, msg) { if (el) el.textContent = msg || ''; }
   function fmt(s, vars) {
     return String(s || '').replace(/%\((\w+)\)s/g, function (m, k) { return vars && vars[k] != null ? String(vars[k]) : m; });
   }
-  function csrf() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.content : ''; }
   function errorText(err) {
     if (!err) return S.err_generic;
     if (err.code === 'invalid_seed') return S.err_invalid_seed + ' ' + err.message;
@@ -33,18 +19,13 @@
     return S['err_' + err.code] || err.message || S.err_generic;
   }
   function post(url, body) {
-    return fetch(url, {
-      method: 'POST', credentials: 'same-origin',
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRFToken': csrf() },
-      body: JSON.stringify(body)
-    }).then(function (res) {
-      return res.json().catch(function () { return null; }).then(function (data) {
-        if (res.ok) return { ok: true, data: data };
-        var err = (data && data.error) || { code: 'http_' + res.status, message: '' };
-        if (res.status === 401) err = { code: 'login_required', message: err.message };
-        return { ok: false, error: err, message: errorText(err) };
-      });
-    }, function () { return { ok: false, error: { code: 'network' }, message: S.err_network }; });
+    return api('POST', url, body).then(function (r) {
+      if (r.ok) return { ok: true, data: r.data };
+      if (r.status === 0) return { ok: false, error: { code: 'network' }, message: S.err_network };
+      var err = r.error;
+      if (r.status === 401) err = { code: 'login_required', message: err.message };
+      return { ok: false, error: err, message: errorText(err) };
+    });
   }
   function busy(b, on) { b.disabled = on; b.setAttribute('aria-busy', String(on)); }
 

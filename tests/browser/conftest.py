@@ -41,6 +41,7 @@ PHONE = {
     "has_touch": True,
     "device_scale_factor": 1,
 }
+SMALL_PHONE = {**PHONE, "viewport": {"width": 360, "height": 640}}
 BOARD = {"viewport": {"width": 1920, "height": 1080}, "device_scale_factor": 1}
 LAPTOP = {"viewport": {"width": 1366, "height": 900}, "device_scale_factor": 1}
 STAFF_EMAIL = "moderator@example.org"
@@ -178,6 +179,46 @@ class Api:
         return r.json()["comments"]
 
 
+class StaffApi:
+    """The staff account speaking the JSON API (logged in through the real form)."""
+
+    def __init__(self, server: BrowserServer) -> None:
+        self.server = server
+        self.session = requests.Session()
+        form = self.session.get(server.url + "/login", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token, "no csrf_token in the login form"
+        r = self.session.post(
+            server.url + "/login",
+            data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "csrf_token": token.group(1)},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert r.status_code in (302, 303), r.text
+        page = self.session.get(server.url + EVENT, timeout=10).text
+        meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+        assert meta, "no csrf-token meta"
+        self.headers = {"X-CSRFToken": meta.group(1)}
+
+    def moderate(self, question_id: int, action: str, **fields: Any) -> dict[str, Any]:
+        r = self.session.post(
+            f"{self.server.url}/api/v1/questions/{question_id}/moderate",
+            json={"action": action, **fields},
+            headers=self.headers,
+            timeout=10,
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def patch_event(self, **fields: Any) -> dict[str, Any]:
+        r = self.session.patch(
+            f"{self.server.url}/api/v1/events/{CODE}", json=fields, headers=self.headers,
+            timeout=10,
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
 @pytest.fixture
 def api(server: BrowserServer) -> Callable[[], Api]:
     """Factory of API participants on the module's server (each a new pseudonym)."""
@@ -278,14 +319,22 @@ def new_context(browser: Any, console: ConsoleGuard) -> Iterator[Callable[..., A
 
 @pytest.fixture
 def phone(new_context: Callable[..., Any], request: pytest.FixtureRequest) -> Callable[..., Any]:
-    """Factory: a new phone (390x844, touch) on the participant page (of the module's server
-    unless ``on`` names another)."""
+    """Factory: a new phone (390x844, touch, unless ``kind`` says otherwise) on the
+    participant page (of the module's server unless ``on`` names another). ``setup`` runs
+    on the page before it loads (to route its requests)."""
 
     def make(
-        label: str = "phone", path: str = EVENT, on: BrowserServer | None = None, **options: Any
+        label: str = "phone",
+        path: str = EVENT,
+        on: BrowserServer | None = None,
+        kind: dict[str, Any] = PHONE,
+        setup: Callable[[Any], None] | None = None,
+        **options: Any,
     ) -> Any:
         live = on or request.getfixturevalue("server")
-        page = new_context(PHONE, label, **options).new_page()
+        page = new_context(kind, label, **options).new_page()
+        if setup is not None:
+            setup(page)
         page.goto(live.url + path)
         return page
 
@@ -340,10 +389,18 @@ def ready(page: Any) -> Any:
     return page
 
 
+CONSENT = f"dq:consent:{CODE}"
+
+
+def agree_first(page: Any) -> None:
+    """Accept the consent notice as the participant would, before the test's own post."""
+    page.evaluate(f"() => localStorage.setItem({CONSENT!r}, 'true')")
+
+
 def card(page: Any, body: str) -> Any:
     """A participant page's question card holding this text (a stored question, not a
-    post still waiting in the outbox)."""
-    return page.locator("#q-list > li.q:not(.is-waiting)").filter(
+    post still waiting in the outbox), open or in the answered group."""
+    return page.locator(".q-list > li.q:not(.is-waiting)").filter(
         has=page.locator(".q-body", has_text=body)
     )
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import card, ready
+from .conftest import agree_first, card, ready
 
 pytestmark = pytest.mark.browser
 
 
 def test_forget_me_from_the_participant_page(phone, api) -> None:
     page = ready(phone("forget"))
-    page.evaluate("() => localStorage.setItem('dq:consent', 'true')")
+    agree_first(page)
     body = "Forget me: who may keep what I typed here, and for how long?"
     page.get_by_label("Your question").fill(body)
     page.get_by_role("button", name="Ask", exact=True).click()

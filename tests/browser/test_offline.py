@@ -10,7 +10,7 @@ import signal
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import CODE, Api, BrowserServer, card, ready, shot
+from .conftest import CODE, Api, BrowserServer, agree_first, card, ready, shot
 
 pytestmark = pytest.mark.browser
 
@@ -25,11 +25,6 @@ NETWORK_DOWN = (
 
 def outbox(page) -> list[dict]:
     return json.loads(page.evaluate(f"() => localStorage.getItem({OUTBOX!r}) || '[]'"))
-
-
-def agree_first(page) -> None:
-    """Accept the consent notice as the participant would, before the test's own post."""
-    page.evaluate("() => localStorage.setItem('dq:consent', 'true')")
 
 
 def test_a_question_asked_offline_waits_and_is_sent_once(phone, server, console) -> None:
@@ -186,11 +181,15 @@ def test_after_a_server_restart_the_page_reconnects_and_resynchronises(
     page.unroute(socket_io)
 
     expect(page.locator("#conn")).to_have_attribute("data-state", "connected", timeout=20_000)
-    # The waiting post went out once; its acknowledgement brings the list up to date,
-    # with the question the page missed (it came with the join, not live).
+    # The waiting post went out once. The question the page missed (it came with the
+    # join, not live) waits behind the "new questions" notice like any arrival.
     expect(page.locator("#q-list > li.is-waiting")).to_have_count(0)
     expect(card(page, down).locator(".tag-mine")).to_have_text("yours")
+    bar = page.locator("#new-bar")
+    expect(bar).to_have_text("1 new question")
+    bar.tap()
     expect(card(page, missed)).to_be_visible()
+    expect(card(page, missed).locator(".tag-new")).to_have_text("new")
     expect(card(page, missed).locator(".tag-mine")).to_have_count(0)
     expect(card(page, before).locator(".tag-mine")).to_have_text("yours")
     page.wait_for_timeout(500)
@@ -199,6 +198,5 @@ def test_after_a_server_restart_the_page_reconnects_and_resynchronises(
     assert outbox(page) == []
     # Still live after the restart: another phone's question arrives without a reload.
     Api(own_server).ask("And one more, live after the restart")
-    bar = page.locator("#new-bar")
     expect(bar).to_be_visible()
     expect(bar).to_have_text("1 new question")

@@ -11,7 +11,7 @@ import pytest
 from babel.support import Translations
 from playwright.sync_api import expect
 
-from .conftest import ROOT, Api, axe, card, ready, shot
+from .conftest import CONSENT, ROOT, Api, axe, card, ready, shot
 
 pytestmark = pytest.mark.browser
 
@@ -119,7 +119,7 @@ def test_tap_targets_are_at_least_44px(phone) -> None:
     page = ready(phone("tap-targets"))
     assert page.evaluate(TAP_TARGETS) == []
     # With a thread open, the "yours" and "Delete" controls, and the consent notice.
-    page.evaluate("() => localStorage.removeItem('dq:consent')")
+    page.evaluate(f"() => localStorage.removeItem({CONSENT!r})")
     target = card(page, "meaningful consent")
     target.get_by_role("button", name=re.compile(r"^Comments \(\d+\)$")).tap()
     expect(target.get_by_label("Your comment")).to_be_visible()
@@ -172,7 +172,7 @@ def test_accessible_names_in_every_language(phone, locale: str, lang: str) -> No
     check("Upvote")
     assert page.get_by_role("button", name=_("Upvote"), exact=True).count() >= 10
     first = page.locator("#q-list > li.q").first
-    toggle = first.locator("button[aria-controls$='-thread']")
+    toggle = first.locator("button.q-toggle")
     expect(toggle).to_have_accessible_name(_("Comments (%(num)s)") % {"num": 0})
     toggle.tap()
     check("Your comment", first)
