@@ -13,8 +13,9 @@ from markupsafe import Markup
 from .errors import DomainError
 from .identity import Actor, http_actor
 from .models import Event
-from .queries import event_dict, find_event, list_questions
+from .queries import PUBLIC_ACTIONS, event_dict, find_event, list_questions
 from .rules.access import Need, access, question_public
+from .rules.enums import EventStatus, QuestionStatus, ReasonCode, browser_table
 
 bp = Blueprint("board", __name__)
 
@@ -23,6 +24,8 @@ THEMES = ("dark", "light")
 # with the standard four-module quiet zone so the code scans on a dark board too.
 QR_DARK, QR_LIGHT, QR_BORDER, QR_ERROR = "#000000", "#ffffff", 4, "m"
 _COUNT = "%(count)s"
+# The organiser is warned this many days before retention removes names and links.
+PURGE_WARNING_DAYS = 14
 # The board's controls (topic, theme, full screen) and the cursor hide after this many
 # idle milliseconds; ``?idle=<ms>`` overrides it (tests use a short delay).
 IDLE_MS, IDLE_MIN_MS, IDLE_MAX_MS = 4000, 200, 600_000
@@ -105,7 +108,13 @@ def js_strings() -> dict[str, str]:
         "live": gettext("Live"),
         "connecting": gettext("Connecting…"),
         "reconnecting": gettext("Reconnecting…"),
-        "closed": gettext("Closed to new questions"),
+        "closed": gettext("Closed: no new questions, votes or comments"),
+        "join": gettext("Join on your phone"),
+        "join_closed": gettext("Read the questions on your phone"),
+        "recent": gettext("Just asked: vote on your phone"),
+        "recent_closed": gettext("Also asked"),
+        "no_questions_closed": gettext("No questions were asked."),
+        "no_questions_topic_closed": gettext("No questions on this topic."),
         "theme_to_light": gettext("Light theme"),
         "theme_to_dark": gettext("Dark theme"),
         "fullscreen": gettext("Full screen"),
@@ -131,18 +140,27 @@ def reason_labels() -> dict[str, str]:
 
     Literal calls, so that pybabel finds each msgid.
     """
-    return {
-        "off_topic": gettext("Off-topic"),
-        "personal_attack": gettext("Personal attack"),
-        "personal_data": gettext("Personal data about someone"),
-        "spam": gettext("Spam or advertising"),
-        "duplicate": gettext("Duplicate"),
+    labels = {
+        ReasonCode.OFF_TOPIC: gettext("Off-topic"),
+        ReasonCode.PERSONAL_ATTACK: gettext("Personal attack"),
+        ReasonCode.PERSONAL_DATA: gettext("Personal data about someone"),
+        ReasonCode.SPAM: gettext("Spam or advertising"),
+        ReasonCode.DUPLICATE: gettext("Duplicate"),
     }
+    return {code.value: label for code, label in labels.items()}
 
 
-# Which reasons fit which dialog: hiding judges the content, muting the behaviour.
-HIDE_REASONS = ("off_topic", "personal_attack", "personal_data", "spam", "duplicate")
-MUTE_REASONS = ("personal_attack", "spam", "personal_data")
+# Which reasons fit which dialog: hiding judges the content (any reason), muting the
+# behaviour.
+HIDE_REASONS: tuple[str, ...] = tuple(code.value for code in ReasonCode)
+MUTE_REASONS: tuple[str, ...] = tuple(
+    code.value for code in (ReasonCode.PERSONAL_ATTACK, ReasonCode.SPAM, ReasonCode.PERSONAL_DATA)
+)
+
+
+def public_statuses() -> list[str]:
+    """The question statuses the board shows, as the access policy says."""
+    return [status.value for status in QuestionStatus if question_public(status.value)]
 
 
 def console_keys() -> dict[str, str]:
@@ -198,8 +216,8 @@ def board_context(event: Event) -> dict[str, Any]:
     highlighted = [q for q in questions if q["highlighted"]]
     now = min(highlighted, key=_rank) if highlighted else None
     in_topic = [q for q in questions if topic is None or q["topic"] == topic]
-    ranked = [q for q in in_topic if q["status"] == "visible" and q is not now]
-    answered = [q for q in in_topic if q["status"] == "answered" and q is not now]
+    ranked = [q for q in in_topic if q["status"] == QuestionStatus.VISIBLE and q is not now]
+    answered = [q for q in in_topic if q["status"] == QuestionStatus.ANSWERED and q is not now]
     online = coalescer.online(event.id)
     total_votes = sum(q["votes"] for q in questions)
 
@@ -207,6 +225,8 @@ def board_context(event: Event) -> dict[str, Any]:
     qr_label = gettext("QR code to join: %(url)s", url=url)
     return {
         "event": data,
+        # Closed: nothing can be asked, voted or commented; the board stops inviting it.
+        "closed": data["status"] == EventStatus.CLOSED,
         "questions": questions,
         "now": now,
         "ranked": ranked,
@@ -232,6 +252,8 @@ def board_context(event: Event) -> dict[str, Any]:
             "online": online,
             "locale": html_lang(),
             "strings": js_strings(),
+            "rules": browser_table(),
+            "public_statuses": public_statuses(),
         },
     }
 
@@ -245,20 +267,27 @@ def console_context(event: Event) -> dict[str, Any]:
             "moderators": [user.email for user in event.moderators]}
     questions = list_questions(event, http_actor())
     labels = reason_labels()
+    rules = browser_table()
     return {
         "event": data,
         "questions": questions,
         "join_url": join_url(event),
         "keys": console_keys(),
         "reasons": labels,
-        "hide_reasons": HIDE_REASONS,
-        "mute_reasons": MUTE_REASONS,
+        "rules": rules,
         "page_data": {
             "event": data,
             "questions": questions,
             "locale": html_lang(),
             "keys": console_keys(),
             "reasons": labels,
+            "rules": rules,
+            "public_statuses": public_statuses(),
+            "hide_reasons": HIDE_REASONS,
+            "mute_reasons": MUTE_REASONS,
+            # The log entries participants see too (tagged "public" in the console's log).
+            "public_log_actions": list(PUBLIC_ACTIONS),
+            "purge_warning_days": PURGE_WARNING_DAYS,
         },
     }
 

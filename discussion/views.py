@@ -36,6 +36,7 @@ from .queries import (
 )
 from .rules import access as policy
 from .rules.access import Need, access
+from .rules.enums import Role, browser_table
 from .rules.schemas import CODE_RE
 from .rules.text import AUTHOR_MAX
 
@@ -199,10 +200,14 @@ def staff():  # type: ignore[no-untyped-def]
     """Staff home: the events this user moderates; organisers create events here."""
     from flask_login import current_user
 
+    from .board import PURGE_WARNING_DAYS
+
     events = [event_dict(e) for e in operations.events_for(current_user)]
-    return render("staff.html", events=events, is_organiser=current_user.role == "organiser",
+    is_organiser = current_user.role == Role.ORGANISER
+    return render("staff.html", events=events, is_organiser=is_organiser,
                   page_data={"events": events, "locale": html_lang(),
-                             "is_organiser": current_user.role == "organiser"})
+                             "is_organiser": is_organiser, "rules": browser_table(),
+                             "purge_warning_days": PURGE_WARNING_DAYS})
 
 
 @bp.get("/e/<code>/privacy")

@@ -448,3 +448,93 @@ def test_console_keys_are_distinct_letters_in_every_language(
     assert not {"j", "k"} & set(letters), keys
     if lang == "es":
         assert keys["highlight"] == "D" and keys["mute"] == "S"  # Destacar, Silenciar
+
+
+# -- the rules table, a closed event, the organiser's warnings -----------------------
+
+
+def test_staff_pages_and_board_read_the_rules_table(
+    client: FlaskClient, staff: tuple[FlaskClient, dict[str, str]]
+) -> None:
+    """Statuses, actions and reason codes reach the scripts from one table, never a copy."""
+    from discussion.rules.enums import ReasonCode, browser_table
+
+    table = browser_table()
+    board = page_data(page(client))
+    assert board["rules"] == table
+    assert board["public_statuses"] == ["visible", "answered"]
+
+    organiser, _headers = staff
+    html = page(organiser, f"/e/{CODE}/moderate")
+    console = page_data(html)
+    assert console["rules"] == table
+    assert console["public_statuses"] == ["visible", "answered"]
+    assert console["hide_reasons"] == [code.value for code in ReasonCode]
+    assert set(console["mute_reasons"]) < set(table["reason_codes"])
+    assert set(console["reasons"]) == set(table["reason_codes"])
+    assert set(console["public_log_actions"]) >= {"hide", "merge", "status:closed"}
+    # The tabs are the statuses of the table, in its order.
+    assert re.findall(r'data-filter="([^"]+)"', html) == ["all", *table["question_statuses"]]
+
+    home = page_data(page(organiser, "/staff"))
+    assert home["rules"] == table
+    assert home["purge_warning_days"] == console["purge_warning_days"] == 14
+
+
+def test_closed_board_says_what_stopped(
+    client: FlaskClient, staff: tuple[FlaskClient, dict[str, str]]
+) -> None:
+    html = page(client)
+    assert is_hidden(html, "b-closed")
+    assert ">Join on your phone<" in section(html, "b-join-label")
+    assert ">Just asked: vote on your phone<" in section(html, "recent-label")
+
+    organiser, headers = staff
+    r = organiser.patch(f"{API}/events/{CODE}", json={"status": "closed"}, headers=headers)
+    assert r.status_code == 200, r.get_json()
+    html = page(client)
+    assert not is_hidden(html, "b-closed")
+    assert ">Closed: no new questions, votes or comments<" in section(html, "b-closed")
+    assert ">Read the questions on your phone<" in section(html, "b-join-label")
+    assert ">Also asked<" in section(html, "recent-label")
+    strings = page_data(html)["strings"]
+    assert strings["closed"] == "Closed: no new questions, votes or comments"
+    assert strings["no_questions_closed"] == "No questions were asked."
+    html = page(client, f"{BOARD}?topic=no-such-topic")  # an unknown topic shows them all
+    assert not is_hidden(html, "b-closed")
+
+    client.set_cookie("lang", "es")
+    html = page(client)
+    closed = section(html, "b-closed")
+    assert ">Cerrado: ya no se reciben preguntas, votos ni comentarios<" in closed
+
+    console = page(organiser, f"/e/{CODE}/moderate")
+    assert not is_hidden(console, "closed-banner")
+    assert "This event is closed: no new questions, votes or comments." in console
+
+
+def test_console_marks_and_warnings_without_javascript(
+    new_client: Callable[[], FlaskClient],
+    staff: tuple[FlaskClient, dict[str, str]],
+    staff_login: Callable[..., Any],
+    csrf: Callable[..., dict[str, str]],
+) -> None:
+    """The list read without JavaScript marks possible duplicates; the retention warning
+    is the organiser's (moderate.js fills it when the staff data carries purge_at)."""
+    first = new_client()
+    original = ask(first, csrf(first),
+                   "Should facial recognition cameras be allowed in public squares and stations?")
+    second = new_client()
+    ask(second, csrf(second),
+        "¿Deberían permitirse cámaras de reconocimiento facial en las plazas públicas?")
+    organiser, _headers = staff
+    html = page(organiser, f"/e/{CODE}/moderate")
+    mark = f"Possible duplicate of #{original['id']}"
+    assert mark in section(html, "q-list-static")
+    assert 'id="purge-warning"' in html and is_hidden(html, "purge-warning")
+
+    moderator = new_client()
+    staff_login(moderator, role="moderator", events=(CODE,))
+    html = page(moderator, f"/e/{CODE}/moderate")
+    assert mark in html
+    assert 'id="purge-warning"' not in html

@@ -53,12 +53,23 @@
     var EVENT = DATA.event || {};
     var CODE = EVENT.code;
     var LOCALE = String(DATA.locale || root.lang || 'en').replace('_', '-');
-    var PUBLIC = { visible: true, answered: true };
+    /* Statuses come from the server's rules table (discussion/rules/enums.py); the few
+     * this script gives a meaning of its own are named once here and checked against it. */
+    var RULES = DATA.rules || {};
+    function known(list, value) {
+      if ((list || []).indexOf(value) < 0) console.error('board.js: "' + value + '" is not in the rules table');
+      return value;
+    }
+    var VISIBLE = known(RULES.question_statuses, 'visible');
+    var ANSWERED = known(RULES.question_statuses, 'answered');
+    var CLOSED = known(RULES.event_statuses, 'closed');
+    var PUBLIC = {};  // what the board may show, as the access policy says
+    (DATA.public_statuses || []).forEach(function (st) { PUBLIC[known(RULES.question_statuses, st)] = true; });
     var $ = function (id) { return document.getElementById(id); };
 
     var el = {
       board: $('board'), main: document.querySelector('.b-main'), head: document.querySelector('.b-head'),
-      title: $('b-title'), closed: $('b-closed'),
+      title: $('b-title'), closed: $('b-closed'), joinLabel: $('b-join-label'), recentLabel: $('recent-label'),
       now: $('now'), nowBody: $('now-body'), nowMeta: $('now-meta'),
       top: document.querySelector('.b-top'), topLabel: document.querySelector('#top-label'),
       topTopic: $('top-topic'), list: $('b-list'), empty: $('b-empty'), more: $('b-more'),
@@ -432,8 +443,8 @@
       var now = null;
       pub.forEach(function (q) { if (!now && q.highlighted) now = q; });
       var inTopic = pub.filter(function (q) { return !topic || q.topic === topic; });
-      var ranked = inTopic.filter(function (q) { return q.status === 'visible' && q !== now; });
-      var answered = inTopic.filter(function (q) { return q.status === 'answered' && q !== now; });
+      var ranked = inTopic.filter(function (q) { return q.status === VISIBLE && q !== now; });
+      var answered = inTopic.filter(function (q) { return q.status === ANSWERED && q !== now; });
       current.ranked = ranked;
 
       // FLIP, first: where every card is now (one read pass, nothing written in between;
@@ -445,7 +456,9 @@
       renderNow(now);
       sync(el.list, ranked, buildCard, updateCard);
       sync(el.answered, answered, buildAnswered, updateAnswered);
-      setText(el.empty, topic ? S.no_questions_topic : S.no_questions);
+      var closed = EVENT.status === CLOSED;
+      setText(el.empty, topic ? (closed ? S.no_questions_topic_closed : S.no_questions_topic)
+        : (closed ? S.no_questions_closed : S.no_questions));
       el.empty.hidden = ranked.length > 0;
       el.aempty.hidden = answered.length > 0;
       setText(el.topTopic, topic && topicNames[topic] ? ' · ' + topicNames[topic] : '');
@@ -592,7 +605,11 @@
         setText(el.title, ev.title);
         document.title = ev.title + titleSuffix;
       }
-      el.closed.hidden = ev.status !== 'closed';
+      // Closed: say what the room can no longer do, and stop inviting it.
+      var closed = ev.status === CLOSED;
+      el.closed.hidden = !closed;
+      setText(el.joinLabel, closed ? S.join_closed : S.join);
+      setText(el.recentLabel, closed ? S.recent_closed : S.recent);
       if (ev.topics) {
         setTopics(ev.topics);
         var opts = el.topicSelect.options;

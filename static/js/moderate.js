@@ -16,8 +16,31 @@
    * on each button is the one that works. J/K, / and ? are the same everywhere. */
   var KEYS = DATA.keys || {};
   var REASONS = DATA.reasons || {};
-  var HIDE_REASONS = ['off_topic', 'personal_attack', 'personal_data', 'spam', 'duplicate'];
-  var MUTE_REASONS = ['personal_attack', 'spam', 'personal_data'];
+  /* Statuses, actions and reason codes come from the server's rules table
+   * (discussion/rules/enums.py browser_table, `rules` in the page data): the tabs, the
+   * counts, the buttons offered and the reason chips follow it. The few values this
+   * script gives a behaviour of its own are named once here and checked against it. */
+  var RULES = DATA.rules || {};
+  function known(list, value) {
+    if ((list || []).indexOf(value) < 0) console.error('moderate.js: "' + value + '" is not in the rules table');
+    return value;
+  }
+  var STATUSES = RULES.question_statuses || [];
+  var PENDING = known(STATUSES, 'pending');
+  var VISIBLE = known(STATUSES, 'visible');
+  var HIDDEN = known(STATUSES, 'hidden');
+  var PUBLIC = new Set((DATA.public_statuses || []).map(function (st) { return known(STATUSES, st); }));
+  var QUESTION_ACTIONS = new Set(RULES.question_actions || []);
+  var COMMENT_ACTIONS = new Set(RULES.comment_actions || []);
+  function reasonCodes(list) { return (list || []).map(function (c) { return known(RULES.reason_codes, c); }); }
+  var HIDE_REASONS = reasonCodes(DATA.hide_reasons);
+  var MUTE_REASONS = reasonCodes(DATA.mute_reasons);
+  var DUPLICATE = known(RULES.reason_codes, 'duplicate');
+  var NO_QUOTE = known(RULES.quotes, 'none');
+  var EVENT_LIVE = known(RULES.event_statuses, 'live');
+  var EVENT_CLOSED = known(RULES.event_statuses, 'closed');
+  var EVENT_DRAFT = known(RULES.event_statuses, 'draft');
+  var PUBLIC_LOG = new Set(DATA.public_log_actions || []);
   var LOCALE = String(DATA.locale || document.documentElement.lang || 'en').replace('_', '-');
   var API = '/api/v1';
 
@@ -115,10 +138,10 @@
   /* ---------- ranking and filtering ---------- */
   function ms(q) { var d = parseTime(q.created_at); return d ? d.getTime() : 0; }
   /* In "All", what needs a decision comes first (pending, oldest first) and hidden last. */
-  var GROUP = { pending: 0, visible: 1, answered: 1, hidden: 2 };
+  function group(status) { return status === PENDING ? 0 : (status === HIDDEN ? 2 : 1); }
   function compare(a, b) {
-    if (filter === 'all' && GROUP[a.status] !== GROUP[b.status]) return GROUP[a.status] - GROUP[b.status];
-    if (filter === 'all' && a.status === 'pending') return (ms(a) - ms(b)) || (a.id - b.id);
+    if (filter === 'all' && group(a.status) !== group(b.status)) return group(a.status) - group(b.status);
+    if (filter === 'all' && a.status === PENDING) return (ms(a) - ms(b)) || (a.id - b.id);
     if (sort === 'new') return (ms(b) - ms(a)) || (b.id - a.id);
     if (a.pinned !== b.pinned) return a.pinned ? -1 : 1;
     return (b.votes - a.votes) || (ms(a) - ms(b)) || (a.id - b.id);
@@ -137,7 +160,8 @@
   }
 
   /* ---------- question cards ---------- */
-  function actionButton(act, label, key, opts) {
+  /* A button of a card: a question action (data-act), with its shortcut letter. */
+  function button(act, label, key, opts) {
     opts = opts || {};
     key = key ? KEYS[key] || null : null;
     var b = h('button', {
@@ -148,10 +172,59 @@
     if (key) b.append(kbd(key));
     return b;
   }
+  /* The same for a moderation action: none for an action the rules table lacks. */
+  function actionButton(act, label, key, opts) {
+    return QUESTION_ACTIONS.has(act) ? button(act, label, key, opts) : null;
+  }
 
   function topicName(slug) {
     var t = (EVENT.topics || []).find(function (x) { return x.slug === slug; });
     return t ? t.name : slug;
+  }
+
+  /* ---------- possible duplicates ---------- */
+  /* The server marks a question that probably repeats an earlier visible one
+   * (duplicate_of). The console shows the mark while the original can still take a
+   * merge, unless the moderator dismissed it for this session (kept per tab, per
+   * question and suggested original: a new suggestion shows again). */
+  var DISMISSED_KEY = 'dq:console:dismissed-duplicates:' + CODE;
+  var dismissed = new Set();
+  try { dismissed = new Set(JSON.parse(sessionStorage.getItem(DISMISSED_KEY) || '[]')); } catch (e) { /* none */ }
+  function dupKey(q) { return q.id + '>' + q.duplicate_of; }
+  function duplicateOf(q) {
+    if (q.duplicate_of == null || q.status === HIDDEN || q.merged_into) return null;
+    if (dismissed.has(dupKey(q)) || !QUESTION_ACTIONS.has('merge')) return null;
+    var o = questions.get(q.duplicate_of);
+    // The server clears a mark when its original is hidden or merged; until that reaches
+    // this page, a mark whose original can no longer take a merge is not offered.
+    return o && o.id !== q.id && PUBLIC.has(o.status) && !o.merged_into ? o : null;
+  }
+  function shortText(text, max) {
+    text = String(text || '').replace(/\s+/g, ' ').trim();
+    return text.length > max ? text.slice(0, max - 1).replace(/\s+\S*$/, '') + '…' : text;
+  }
+  function duplicateHint(q, o) {
+    var labelId = 'mq-dup-' + q.id;
+    return h('div', { class: 'mq-dup', role: 'group', 'aria-labelledby': labelId }, [
+      h('p', { class: 'mq-dup-text', id: labelId }, [
+        h('strong', { class: 'mq-dup-label', text: fmt(S.dup_of, { id: o.id }) }), ' ',
+        h('q', { class: 'mq-dup-quote', title: o.body, text: shortText(o.body, 110) })
+      ]),
+      h('span', { class: 'mq-dup-acts' }, [
+        button('merge-duplicate', fmt(S.dup_merge, { id: o.id }), null, { cls: 'act-primary' }),
+        h('button', { type: 'button', class: 'link-btn mq-dup-dismiss', 'data-act': 'dismiss-duplicate',
+          'aria-label': fmt(S.dup_dismiss_label, { id: q.id }), text: S.dup_dismiss })
+      ])
+    ]);
+  }
+  function dismissDuplicate(q) {
+    dismissed.add(dupKey(q));
+    try { sessionStorage.setItem(DISMISSED_KEY, JSON.stringify(Array.from(dismissed))); } catch (e) { /* this page only */ }
+    invalidate(q.id);
+    renderNow();
+    var li = cards.get(q.id);
+    if (li && li.isConnected) li.focus({ preventScroll: true });
+    announce(fmt(S.dup_dismissed, { id: q.id }));
   }
 
   function fillCard(li, q) {
@@ -159,8 +232,9 @@
     var threadEl = thread ? thread.el : null;
     if (threadEl && threadEl.parentNode === li) li.removeChild(threadEl);
     while (li.firstChild) li.removeChild(li.firstChild);
+    var original = duplicateOf(q);
     li.className = 'card mq is-' + q.status + (q.highlighted ? ' is-now' : '') +
-      (q.id === selectedId ? ' is-selected' : '');
+      (q.id === selectedId ? ' is-selected' : '') + (original ? ' is-duplicate' : '');
     if (q.id === selectedId) li.setAttribute('aria-current', 'true');
     else li.removeAttribute('aria-current');
 
@@ -172,15 +246,16 @@
       q.merged_into ? tag(fmt(S.tag_merged, { id: q.merged_into }), 'tag-merged') : null,
       q.seeded ? tag(S.tag_seeded) : null,
       q.edited ? tag(S.tag_edited) : null,
-      q.quote === 'none' ? tag(S.tag_no_quote) : null
+      q.quote === NO_QUOTE ? tag(S.tag_no_quote) : null,
+      original ? tag(fmt(S.dup_of, { id: original.id }), 'tag-dup') : null
     ]);
     var votes = h('p', { class: 'mq-votes' }, [h('strong', { text: plural('votes', q.votes) })]);
     var bodyId = 'mq-body-' + q.id;
     var body = h('p', { class: 'mq-body', id: bodyId, text: q.body });
     var head = h('div', { class: 'mq-head' }, [body, votes]);
-    var original = null;
+    var edited = null;
     if (q.original_body && q.original_body !== q.body) {
-      original = h('p', { class: 'mq-original' }, [
+      edited = h('p', { class: 'mq-original' }, [
         h('span', { class: 'mq-original-label', text: S.original_label + ' ' }),
         h('span', { text: q.original_body })
       ]);
@@ -193,39 +268,41 @@
         text: clock(q.created_at) })]) : null
     ]);
 
-    var acts = h('div', { class: 'mq-actions', role: 'group',
-      'aria-label': fmt(S.actions_for, { id: q.id }) });
-    var live = q.status === 'visible' || q.status === 'answered';
-    if (q.status === 'pending') acts.append(actionButton('approve', S.act_approve, 'approve', { cls: 'act-primary' }));
-    if (live) acts.append(actionButton(q.highlighted ? 'unhighlight' : 'highlight', S.act_highlight, 'highlight',
-      { pressed: q.highlighted, cls: 'act-now' }));
-    if (q.status === 'visible') acts.append(actionButton('answer', S.act_answer, 'answer'));
-    if (q.status !== 'hidden') acts.append(actionButton(q.pinned ? 'unpin' : 'pin', S.act_pin, 'pin', { pressed: q.pinned }));
-    if (q.status !== 'hidden') acts.append(actionButton('hide', S.act_hide, 'hide', { cls: 'act-danger' }));
-    else if (!q.merged_into) acts.append(actionButton('restore', S.act_restore, 'restore'));
-    else acts.append(actionButton('goto-target', fmt(S.act_goto, { id: q.merged_into }), null));
-    // Muting is one button (and one key) on the card; the tag says who is muted.
-    if (!q.seeded) {
-      acts.append(q.author_muted
+    var live = PUBLIC.has(q.status);
+    var main = [
+      q.status === PENDING ? actionButton('approve', S.act_approve, 'approve', { cls: 'act-primary' }) : null,
+      live ? actionButton(q.highlighted ? 'unhighlight' : 'highlight', S.act_highlight, 'highlight',
+        { pressed: q.highlighted, cls: 'act-now' }) : null,
+      q.status === VISIBLE ? actionButton('answer', S.act_answer, 'answer') : null,
+      q.status !== HIDDEN ? actionButton(q.pinned ? 'unpin' : 'pin', S.act_pin, 'pin', { pressed: q.pinned }) : null,
+      q.status !== HIDDEN ? actionButton('hide', S.act_hide, 'hide', { cls: 'act-danger' })
+        : (!q.merged_into ? actionButton('restore', S.act_restore, 'restore')
+          : button('goto-target', fmt(S.act_goto, { id: q.merged_into }), null)),
+      // Muting is one button (and one key) on the card; the tag says who is muted.
+      q.seeded ? null : (q.author_muted
         ? actionButton('unmute', S.act_unmute, 'mute', { pressed: true })
-        : actionButton('mute', S.act_mute, 'mute'));
-    }
-    var extra = [];
-    if (!q.merged_into) extra.push(actionButton('edit', S.act_edit, 'edit'));
-    if (q.status !== 'hidden') extra.push(actionButton('merge', S.act_merge, 'merge'));
+        : actionButton('mute', S.act_mute, 'mute'))
+    ];
+    var extra = [
+      !q.merged_into ? actionButton('edit', S.act_edit, 'edit') : null,
+      q.status !== HIDDEN ? actionButton('merge', S.act_merge, 'merge') : null
+    ].filter(Boolean);
     if (extra.length) {
-      acts.append(h('details', { class: 'more' }, [
+      main.push(h('details', { class: 'more' }, [
         h('summary', { class: 'act', text: S.act_more }),
         h('div', { class: 'more-menu' }, extra)
       ]));
     }
+    var acts = h('div', { class: 'mq-actions', role: 'group',
+      'aria-label': fmt(S.actions_for, { id: q.id }) }, main);
     var toggle = h('button', { type: 'button', class: 'link-btn comments-toggle', 'data-act': 'comments',
       'aria-expanded': String(!!(thread && thread.open)), 'aria-controls': 'thread-' + q.id,
       'aria-keyshortcuts': KEYS.comments || 'C' }, [h('span', { text: plural('comments', q.comments) })]);
     var line = h('div', { class: 'mq-line' }, [tags, meta, toggle]);
     var err = h('p', { class: 'error card-error', role: 'alert', id: 'mq-err-' + q.id });
 
-    [head, original, line, h('div', { class: 'mq-foot' }, [acts]), err].forEach(function (el) {
+    [head, original ? duplicateHint(q, original) : null, edited, line,
+      h('div', { class: 'mq-foot' }, [acts]), err].forEach(function (el) {
       if (el) li.append(el);
     });
     if (threadEl) li.append(threadEl);
@@ -291,18 +368,20 @@
   }
   function version(q) {
     var t = threads.get(q.id);
-    return JSON.stringify(q) + '|' + (q.id === selectedId) + '|' + (t && t.open);
+    var o = duplicateOf(q);
+    return JSON.stringify(q) + '|' + (q.id === selectedId) + '|' + (t && t.open) + '|' + (o ? o.id + ':' + o.body : '');
   }
   function invalidate(id) { var li = cards.get(id); if (li) li.dataset.v = ''; }
 
   function renderCounts() {
-    var n = { all: 0, pending: 0, visible: 0, answered: 0, hidden: 0 };
+    var n = { all: 0 };
+    STATUSES.forEach(function (st) { n[st] = 0; });
     questions.forEach(function (q) { n.all += 1; if (n[q.status] != null) n[q.status] += 1; });
     Object.keys(n).forEach(function (k) { say($('n-' + k), nf.format(n[k])); });
-    var pendingBtn = document.querySelector('[data-filter="pending"]');
-    if (pendingBtn) pendingBtn.classList.toggle('has-items', n.pending > 0);
+    var pendingBtn = document.querySelector('[data-filter="' + PENDING + '"]');
+    if (pendingBtn) pendingBtn.classList.toggle('has-items', n[PENDING] > 0);
     // The pending count in the tab's title: seen from another tab or window too.
-    document.title = (n.pending ? '(' + nf.format(n.pending) + ') ' : '') + baseTitle;
+    document.title = (n[PENDING] ? '(' + nf.format(n[PENDING]) + ') ' : '') + baseTitle;
   }
   var baseTitle = document.title;
 
@@ -317,10 +396,10 @@
   function checkArrivals() {
     // Keep only what is still waiting (pending) or still new and visible.
     arrivals.pending = arrivals.pending.filter(function (id) {
-      var q = questions.get(id); return q && q.status === 'pending';
+      var q = questions.get(id); return q && q.status === PENDING;
     });
     arrivals.visible = arrivals.visible.filter(function (id) {
-      var q = questions.get(id); return q && q.status === 'visible';
+      var q = questions.get(id); return q && q.status === VISIBLE;
     });
     ['pending', 'visible'].forEach(function (k) {
       if (arrivals[k].every(inView)) arrivals[k] = [];
@@ -340,7 +419,7 @@
     var ids = arrivals[kind] || [];
     search = ''; $('q-search').value = '';
     topicFilter = ''; $('q-topic').value = '';
-    if (kind === 'pending') { setSort('top'); setFilter('pending'); }
+    if (kind === 'pending') { setSort('top'); setFilter(PENDING); }
     else { setSort('new'); setFilter('all'); }
     // The oldest pending first (the queue order), the newest visible first.
     var target = kind === 'pending' ? ids.slice().sort(function (a, b) { return a - b; })[0] : Math.max.apply(null, ids);
@@ -465,13 +544,16 @@
     if (!t.comments.length) { el.append(h('p', { class: 'muted', text: S.no_comments })); return; }
     var ol = h('ol', { class: 'comments', 'aria-label': fmt(S.comments_on, { id: id }) });
     t.comments.forEach(function (c) {
+      // Only the comment actions of the rules table.
+      function cbutton(act, label, cls) {
+        return COMMENT_ACTIONS.has(act) ? h('button', { type: 'button', class: 'act' + (cls ? ' ' + cls : ''),
+          'data-cact': act, 'data-cid': String(c.id), text: label }) : null;
+      }
       var acts = h('div', { class: 'comment-actions', role: 'group',
         'aria-label': fmt(S.comment_actions_for, { id: c.id }) }, [
-        c.hidden
-          ? h('button', { type: 'button', class: 'act', 'data-cact': 'restore', 'data-cid': String(c.id), text: S.act_restore })
-          : h('button', { type: 'button', class: 'act act-danger', 'data-cact': 'hide', 'data-cid': String(c.id), text: S.act_hide_comment }),
-        h('button', { type: 'button', class: 'act', 'data-cact': 'mute', 'data-cid': String(c.id), text: S.act_mute }),
-        h('button', { type: 'button', class: 'act', 'data-cact': 'unmute', 'data-cid': String(c.id), text: S.act_unmute })
+        c.hidden ? cbutton('restore', S.act_restore) : cbutton('hide', S.act_hide_comment, 'act-danger'),
+        cbutton('mute', S.act_mute),
+        cbutton('unmute', S.act_unmute)
       ]);
       ol.append(h('li', { class: 'comment' + (c.hidden ? ' is-hidden' : ''), id: 'c-' + c.id }, [
         c.hidden ? h('p', { class: 'tags' }, [tag(S.status_hidden, 'tag-hidden')]) : null,
@@ -489,16 +571,13 @@
   }
 
   /* ---------- actions ---------- */
-  var DONE = { approve: 'done_approve', hide: 'done_hide', restore: 'done_restore', answer: 'done_answer',
-    highlight: 'done_highlight', unhighlight: 'done_unhighlight', pin: 'done_pin', unpin: 'done_unpin',
-    edit: 'done_edit', merge: 'done_merge', mute: 'done_mute', unmute: 'done_unmute' };
 
   function upsert(q, live) {
     if (!q || q.id == null) return;
     var before = questions.get(q.id);
-    if (q.status === 'pending' && (!before || before.status !== 'pending')) announce(S.new_pending);
-    if (live && !before && (q.status === 'pending' || q.status === 'visible')) {
-      arrivals[q.status].push(q.id);
+    if (q.status === PENDING && (!before || before.status !== PENDING)) announce(S.new_pending);
+    if (live && !before && (q.status === PENDING || q.status === VISIBLE)) {
+      arrivals[q.status === PENDING ? 'pending' : 'visible'].push(q.id);
       chime();
     }
     // A mute covers every post of the author: fetch the others' tags too.
@@ -530,18 +609,34 @@
     }, 150);
   }
 
-  function moderate(id, action, extra) {
+  /* The socket's `moderate` event: the same operation as the HTTP route, answered with
+   * the same {ok, data | message} as api(). Without a live socket, HTTP does it. */
+  function overSocket(id, body) {
+    if (!socket || !socket.connected) return api('POST', API + '/questions/' + id + '/moderate', body);
+    return new Promise(function (resolve) {
+      socket.timeout(10000).emit('moderate', Object.assign({ question_id: id }, body), function (err, ack) {
+        if (err || !ack) resolve({ ok: false, status: 0, error: { code: 'network' }, message: S.err_network });
+        else if (!ack.ok) resolve({ ok: false, status: 0, error: ack.error, message: errorText(ack.error) });
+        else resolve({ ok: true, status: 200, data: ack.question });
+      });
+    });
+  }
+
+  function moderate(id, action, extra, opts) {
     var errEl = $('mq-err-' + id);
     say(errEl, '');
     var body = Object.assign({ action: action }, extra || {});
-    return api('POST', API + '/questions/' + id + '/moderate', body).then(function (r) {
+    var sent = opts && opts.socket ? overSocket(id, body)
+      : api('POST', API + '/questions/' + id + '/moderate', body);
+    return sent.then(function (r) {
       if (!r.ok) {
         if (errEl) say(errEl, r.message); else showListError(r.message);
+        if (r.error && r.error.code === 'login_required') $('relogin').hidden = false;
         return r;
       }
       upsert(r.data);
       if (action === 'merge' && extra && extra.into) reloadThreadSoon(extra.into);
-      announce(fmt(S[DONE[action]] || S.done_generic, { id: id }));
+      announce(fmt(S['done_' + action] || S.done_generic, { id: id }));
       refreshLogSoon(200);
       return r;
     });
@@ -570,11 +665,11 @@
 
   /* Refusals known before asking the server (same sentences as its error codes). */
   function refusal(act, q) {
-    var live = q.status === 'visible' || q.status === 'answered';
-    if (act === 'approve' && q.status !== 'pending') return 'not_pending';
-    if (act === 'restore' && (q.status !== 'hidden' || q.merged_into)) return 'not_hidden';
+    var live = PUBLIC.has(q.status);
+    if (act === 'approve' && q.status !== PENDING) return 'not_pending';
+    if (act === 'restore' && (q.status !== HIDDEN || q.merged_into)) return 'not_hidden';
     if ((act === 'answer' || act === 'highlight') && !live) return 'not_visible';
-    if ((act === 'hide' || act === 'merge') && q.status === 'hidden') return q.merged_into ? 'already_merged' : 'already_hidden';
+    if ((act === 'hide' || act === 'merge') && q.status === HIDDEN) return q.merged_into ? 'already_merged' : 'already_hidden';
     if ((act === 'mute' || act === 'unmute') && q.seeded) return 'no_author';
     return null;
   }
@@ -609,6 +704,8 @@
         break;
       case 'edit': openEdit(q); break;
       case 'merge': openMerge(q); break;
+      case 'merge-duplicate': if (duplicateOf(q)) openDuplicate(q, duplicateOf(q)); break;
+      case 'dismiss-duplicate': dismissDuplicate(q); break;
       case 'comments': toggleThread(id); break;
       case 'goto-target': selectQuestion(q.merged_into, true, true); break;
       default: moderate(id, act);
@@ -625,7 +722,7 @@
   function closeDialog(d) {
     if (d.open) { if (typeof d.close === 'function') d.close(); else d.removeAttribute('open'); }
   }
-  ['reason-dialog', 'edit-dialog', 'merge-dialog'].forEach(function (id) {
+  ['reason-dialog', 'edit-dialog', 'merge-dialog', 'dup-dialog'].forEach(function (id) {
     var d = $(id);
     if (!d) return;
     d.addEventListener('close', function () {
@@ -735,8 +832,11 @@
   });
 
   var mergeId = null;
+  var mergeSuggested = null;  // the possible original of the question being merged, if any
   function openMerge(q) {
     mergeId = q.id;
+    var o = duplicateOf(q);
+    mergeSuggested = o ? o.id : null;
     say($('merge-quote'), q.body);
     $('merge-filter').value = '';
     $('merge-reason').value = S.reason_duplicate;
@@ -750,18 +850,23 @@
     while (select.firstChild) select.removeChild(select.firstChild);
     var items = [];
     questions.forEach(function (o) {
-      if (o.id === mergeId || (o.status !== 'visible' && o.status !== 'answered')) return;
+      if (o.id === mergeId || !PUBLIC.has(o.status)) return;
       if (needle && o.body.toLowerCase().indexOf(needle) < 0 && String(o.id) !== needle.replace('#', '')) return;
       items.push(o);
     });
-    items.sort(function (a, b) { return (b.votes - a.votes) || (a.id - b.id); });
+    // The suggested original first, then the most voted.
+    items.sort(function (a, b) {
+      return ((b.id === mergeSuggested) - (a.id === mergeSuggested)) || (b.votes - a.votes) || (a.id - b.id);
+    });
     items.forEach(function (o) {
       var label = '#' + o.id + ' (' + plural('votes', o.votes) + ') — ' + o.body;
+      if (o.id === mergeSuggested) label = S.dup_suggested + ': ' + label;
       select.append(h('option', { value: String(o.id), text: label.length > 160 ? label.slice(0, 157) + '…' : label }));
     });
-    // A merge cannot be undone: nothing is chosen for the moderator, unless the search
-    // leaves exactly one question.
-    select.selectedIndex = items.length === 1 ? 0 : -1;
+    // A merge cannot be undone: nothing is chosen for the moderator, unless the server
+    // suggested the original or the search leaves exactly one question.
+    var suggested = items.length && items[0].id === mergeSuggested;
+    select.selectedIndex = items.length === 1 || suggested ? 0 : -1;
     say($('merge-count'), plural('merge_matches', items.length));
   }
   $('merge-filter').addEventListener('input', function (e) { fillMergeTargets(e.target.value); });
@@ -780,6 +885,38 @@
       busy(ok, false);
       if (!r.ok) { say($('merge-error'), r.message); return; }
       closeDialog($('merge-dialog'));
+      selectQuestion(into, false, true);
+    });
+  });
+
+  /* "Merge into #N" of a possible duplicate: one confirmation (a merge cannot be
+   * undone) showing both texts, then the ordinary merge over the socket, logged with
+   * the "duplicate" reason (and the moderator's words, if any). */
+  var dupFrom = null;
+  var dupInto = null;
+  function openDuplicate(q, o) {
+    dupFrom = q.id;
+    dupInto = o.id;
+    say($('dup-title'), fmt(S.dup_title, { id: q.id, into: o.id }));
+    say($('dup-this'), q.body);
+    say($('dup-original-label'), fmt(S.dup_original_label, { id: o.id }));
+    say($('dup-original'), o.body);
+    say($('dup-ok'), fmt(S.dup_merge, { id: o.id }));
+    $('dup-reason').value = '';
+    say($('dup-error'), '');
+    openDialog($('dup-dialog'), $('dup-ok'));
+  }
+  $('dup-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var from = dupFrom;
+    var into = dupInto;
+    var ok = $('dup-ok');
+    busy(ok, true);
+    moderate(from, 'merge', { into: into, reason_code: DUPLICATE,
+      reason: $('dup-reason').value.trim() || undefined }, { socket: true }).then(function (r) {
+      busy(ok, false);
+      if (!r.ok) { say($('dup-error'), r.message); return; }
+      closeDialog($('dup-dialog'));
       selectQuestion(into, false, true);
     });
   });
@@ -961,6 +1098,30 @@
     if (id) selectQuestion(id, true, true);
   });
 
+  /* ---------- retention: the organiser is told before names and links are removed ---------- */
+  /* The day `purge_at` names (an ISO date, or a date and time), as a local calendar day. */
+  function calendarDay(iso) {
+    var s = String(iso || '');
+    var m = /^(\d{4})-(\d\d)-(\d\d)$/.exec(s);
+    var d = m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : parseTime(s);
+    if (!d || isNaN(d.getTime())) return null;
+    return new Date(d.getFullYear(), d.getMonth(), d.getDate());
+  }
+  var dayFmt = intl(Intl.DateTimeFormat, { dateStyle: 'long' });
+  function renderRetention() {
+    var box = $('purge-warning');  // organisers only
+    if (!box) return;
+    var day = calendarDay(EVENT.purge_at);
+    var now = new Date();
+    var today = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+    var days = day ? Math.round((day - today) / 86400000) : null;
+    box.hidden = days == null || days > (DATA.purge_warning_days || 0);
+    if (box.hidden) return;
+    while (box.firstChild) box.removeChild(box.firstChild);
+    box.append(h('strong', { text: fmt(days < 0 ? S.purge_due : S.purge_soon, { date: dayFmt.format(day) }) }), ' ',
+      h('a', { href: '/e/' + encodeURIComponent(CODE) + '/export.html', text: S.purge_report }));
+  }
+
   /* ---------- event controls ---------- */
   function renderEvent() {
     say($('event-title'), EVENT.title);
@@ -969,15 +1130,18 @@
     badge.dataset.status = status;
     say(badge, S['event_' + status] || status);
     var toggle = $('status-toggle');
-    toggle.dataset.to = status === 'live' ? 'closed' : 'live';
-    say(toggle, status === 'live' ? S.close_event : (status === 'draft' ? S.go_live : S.reopen_event));
-    toggle.classList.toggle('btn-danger', status === 'live');
+    toggle.dataset.to = status === EVENT_LIVE ? EVENT_CLOSED : EVENT_LIVE;
+    say(toggle, status === EVENT_LIVE ? S.close_event : (status === EVENT_DRAFT ? S.go_live : S.reopen_event));
+    toggle.classList.toggle('btn-danger', status === EVENT_LIVE);
     document.querySelectorAll('[data-mode]').forEach(function (b) {
       b.setAttribute('aria-pressed', String(b.dataset.mode === EVENT.moderation));
     });
-    say($('mode-hint'), EVENT.moderation === 'pre' ? S.mode_pre_hint : S.mode_post_hint);
+    // Closed: no question comes in, whatever the mode; the banner says what else stopped.
+    say($('mode-hint'), status === EVENT_CLOSED ? S.mode_closed_hint
+      : S['mode_' + EVENT.moderation + '_hint']);
     renderTopicOptions();
-    $('closed-banner').hidden = status !== 'closed';
+    $('closed-banner').hidden = status !== EVENT_CLOSED;
+    renderRetention();
   }
   function renderTopicOptions() {
     var select = $('q-topic');
@@ -1006,38 +1170,26 @@
   }
   $('status-toggle').addEventListener('click', function () {
     var to = this.dataset.to;
-    if (to === 'closed') {
+    if (to === EVENT_CLOSED) {
       // Closing is not hiding: no hide reasons, just an optional word to the room.
       askReason({ title: S.close_title, help: S.close_help, ok: S.close_event, optional: true,
         inputLabel: S.close_message }, function (reason) {
-        return patchEvent({ status: 'closed', reason: reason });
+        return patchEvent({ status: EVENT_CLOSED, reason: reason });
       });
     } else {
-      patchEvent({ status: 'live' }).then(function (r) { if (r.ok) announce(S.done_reopen); });
+      patchEvent({ status: EVENT_LIVE }).then(function (r) { if (r.ok) announce(S.done_reopen); });
     }
   });
   document.querySelectorAll('[data-mode]').forEach(function (b) {
     b.addEventListener('click', function () {
       if (b.dataset.mode === EVENT.moderation) return;
       patchEvent({ moderation: b.dataset.mode }).then(function (r) {
-        if (r.ok) announce(EVENT.moderation === 'pre' ? S.mode_pre_hint : S.mode_post_hint);
+        if (r.ok) announce(S['mode_' + EVENT.moderation + '_hint']);
       });
     });
   });
 
   /* ---------- moderation log ---------- */
-  var LOG_LABEL = {
-    approve: 'log_approve', hide: 'log_hide', restore: 'log_restore', answer: 'log_answer',
-    highlight: 'log_highlight', unhighlight: 'log_unhighlight', pin: 'log_pin', unpin: 'log_unpin',
-    edit: 'log_edit', merge: 'log_merge', mute: 'log_mute', unmute: 'log_unmute',
-    hide_comment: 'log_hide_comment', restore_comment: 'log_restore_comment', delete: 'log_delete',
-    delete_comment: 'log_delete_comment', 'status:live': 'log_status_live', 'status:closed': 'log_status_closed',
-    'status:draft': 'log_status_draft', 'moderation:pre': 'log_moderation_pre',
-    'moderation:post': 'log_moderation_post', update_event: 'log_update_event',
-    create_event: 'log_create_event', load_seed: 'log_load_seed'
-  };
-  var PUBLIC_ACTIONS = ['hide', 'restore', 'hide_comment', 'restore_comment', 'merge', 'edit', 'mute', 'unmute',
-    'delete', 'delete_comment', 'status:closed', 'status:live'];
   var logTimer = null;
   var logDue = 0;
   var LOG_SHOWN = 40;
@@ -1069,11 +1221,11 @@
             'aria-label': fmt(S.show_question, { id: e.question_id }), text: '#' + e.question_id })
           : h('span', { class: 'log-target', text: '#' + e.question_id });
       }
-      var isPublic = PUBLIC_ACTIONS.indexOf(e.action) >= 0;
+      var isPublic = PUBLIC_LOG.has(e.action);
       ol.append(h('li', { class: 'log-entry' }, [
         h('p', { class: 'log-line' }, [
           h('time', { datetime: e.at, title: fullTime(e.at), text: clock(e.at) }), ' ',
-          h('strong', { text: S[LOG_LABEL[e.action]] || e.action }), ' ',
+          h('strong', { text: S['log_' + String(e.action).replace(':', '_')] || e.action }), ' ',
           target,
           e.comment_id ? h('span', { class: 'muted', text: ' ' + fmt(S.log_comment_ref, { id: e.comment_id }) }) : null,
           ' ',

@@ -7,6 +7,13 @@ import { $, api, h, pageData } from './lib.js';
   var DATA = pageData();
   var S = pageData('strings');
   var events = (DATA.events || []).slice();
+  var LOCALE = String(DATA.locale || document.documentElement.lang || 'en').replace('_', '-');
+  /* Statuses come from the server's rules table (discussion/rules/enums.py, `rules` in
+   * the page data), never from a list of our own. */
+  var RULES = DATA.rules || {};
+  function statusLabel(status) {
+    return (RULES.event_statuses || []).indexOf(status) >= 0 ? S['status_' + status] || status : status;
+  }
 
   function say(el, msg) { if (el) el.textContent = msg || ''; }
   function fmt(s, vars) {
@@ -39,9 +46,10 @@ import { $, api, h, pageData } from './lib.js';
         e.place ? h('span', { text: e.place }) : null
       ]),
       h('p', { class: 'badges' }, [
-        h('span', { class: 'badge', 'data-status': e.status, text: S['status_' + e.status] || e.status }),
+        h('span', { class: 'badge', 'data-status': e.status, text: statusLabel(e.status) }),
         h('span', { class: 'tag', text: S['mode_' + e.moderation] || e.moderation })
       ]),
+      purgeWarning(e),
       h('p', { class: 'links' }, [
         h('a', { href: '/e/' + e.code + '/moderate', text: S.console }),
         h('a', { href: '/e/' + e.code + '/board', target: '_blank', rel: 'noopener' }, [
@@ -51,6 +59,41 @@ import { $, api, h, pageData } from './lib.js';
       ])
     ]);
   }
+  /* ---------- retention: organisers are told before names and links are removed ---------- */
+  function intl(Ctor, opts) {
+    try { return new Ctor(LOCALE, opts); } catch (err) { return new Ctor('en', opts); }
+  }
+  var dayFmt = intl(Intl.DateTimeFormat, { dateStyle: 'long' });
+  /* The day `purge_at` names (an ISO date, or a date and time), as a local calendar day. */
+  function calendarDay(iso) {
+    var s = String(iso || '');
+    var m = /^(\d{4})-(\d\d)-(\d\d)$/.exec(s);
+    var d = m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]))
+      : new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(s) ? s : s + 'Z');
+    if (!s || isNaN(d.getTime())) return null;
+    return new Date(d.getFullYear(), d.getMonth(), d.getDate());
+  }
+  /* The warning of one event's card, or null: only for organisers, only when the staff
+   * data carries `purge_at` and it is at most purge_warning_days away (or past). */
+  function purgeWarning(e) {
+    if (!DATA.is_organiser) return null;
+    var day = calendarDay(e.purge_at);
+    if (!day) return null;
+    var now = new Date();
+    var days = Math.round((day - new Date(now.getFullYear(), now.getMonth(), now.getDate())) / 86400000);
+    if (days > (DATA.purge_warning_days || 0)) return null;
+    return h('p', { class: 'notice purge-warning', id: 'purge-' + e.code }, [
+      h('strong', { text: fmt(days < 0 ? S.purge_due : S.purge_soon, { date: dayFmt.format(day) }) }), ' ',
+      h('a', { href: '/e/' + encodeURIComponent(e.code) + '/export.html', text: S.purge_report })
+    ]);
+  }
+  // The server-rendered cards get theirs too.
+  events.forEach(function (e) {
+    var li = $('ev-' + e.code);
+    var warning = li ? purgeWarning(e) : null;
+    if (warning) li.insertBefore(warning, li.querySelector('.links'));
+  });
+
   function upsertEvent(e) {
     events = events.filter(function (o) { return o.code !== e.code; });
     events.unshift(e);
