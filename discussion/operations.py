@@ -840,7 +840,7 @@ def moderate_comment(
     else:
         _set_muted(event, user, found.participant_id, action == "mute", reason, reason_code,
                    comment_id=found.id)
-    data = {**comment_dict(found), "hidden": found.hidden}  # as committed
+    data = comment_dict(found, staff=True)  # as committed
     # Participants read a comment only on a question they can read.
     on_public = policy.question_public(question.status)
     db.session.commit()

@@ -23,6 +23,7 @@ from .models import (
     Vote,
 )
 from .rules import access as policy
+from .rules import shapes
 
 # The ranking rule, documented once: pinned questions first, then most votes, ties
 # oldest first (then lowest id, so the order is total). "new" is newest first.
@@ -132,10 +133,9 @@ def event_dict(event: Event) -> dict[str, Any]:
     }
 
 
-def question_dict(
+def _question_fields(
     q: Question, slugs: dict[int, str], *, mine: bool = False, voted: bool = False
 ) -> dict[str, Any]:
-    """The public Question shape of the contract."""
     return {
         "id": q.id,
         "body": q.body,
@@ -154,32 +154,39 @@ def question_dict(
     }
 
 
+def question_dict(
+    q: Question, slugs: dict[int, str], *, mine: bool = False, voted: bool = False
+) -> dict[str, Any]:
+    """A question as participants see it (rules.shapes.Question)."""
+    return shapes.Question(**_question_fields(q, slugs, mine=mine, voted=voted)).model_dump()
+
+
 def staff_question_dict(
     q: Question, slugs: dict[int, str], *, author_muted: bool | None = None
 ) -> dict[str, Any]:
-    """The Question shape plus what only staff see: the original of an edit, merges, mutes."""
-    data = question_dict(q, slugs)
-    data["original_body"] = q.original_body
-    data["merged_into"] = q.merged_into_id
-    data["quote"] = q.quote
+    """A question as the event's moderators see it (rules.shapes.StaffQuestion): the
+    original of an edit, merges, mutes, a possible duplicate."""
     if author_muted is None:
         author = db.session.get(Participant, q.participant_id) if q.participant_id else None
         author_muted = bool(author and author.muted)
-    data["author_muted"] = author_muted
-    data["duplicate_of"] = similar.duplicate_of(q.event_id, q.id, q.body, q.status)
-    return data
+    return shapes.StaffQuestion(
+        **_question_fields(q, slugs),
+        original_body=q.original_body,
+        merged_into=q.merged_into_id,
+        quote=q.quote,
+        author_muted=author_muted,
+        duplicate_of=similar.duplicate_of(q.event_id, q.id, q.body, q.status),
+    ).model_dump()
 
 
-def comment_dict(c: Comment, *, mine: bool = False) -> dict[str, Any]:
-    """The public Comment shape of the contract."""
-    return {
-        "id": c.id,
-        "question_id": c.question_id,
-        "body": c.body,
-        "author": c.author,
-        "created_at": iso(c.created_at),
-        "mine": mine,
-    }
+def comment_dict(c: Comment, *, mine: bool = False, staff: bool = False) -> dict[str, Any]:
+    """A comment as participants see it, or with ``hidden`` for the event's moderators
+    (rules.shapes.Comment, StaffComment)."""
+    fields = {"id": c.id, "question_id": c.question_id, "body": c.body, "author": c.author,
+              "created_at": iso(c.created_at), "mine": mine}
+    if staff:
+        return shapes.StaffComment(**fields, hidden=c.hidden).model_dump()
+    return shapes.Comment(**fields).model_dump()
 
 
 def visible_to(
@@ -317,10 +324,8 @@ def list_comments(question_id: int, actor: Actor) -> list[dict[str, Any]]:
     pid = participant.id if participant else None
     out = []
     for c in db.session.scalars(stmt.order_by(Comment.created_at, Comment.id)):
-        data = comment_dict(c, mine=pid is not None and c.participant_id == pid)
-        if moderator:
-            data["hidden"] = c.hidden
-        out.append(data)
+        out.append(comment_dict(c, mine=pid is not None and c.participant_id == pid,
+                                staff=moderator))
     return out
 
 

@@ -20,16 +20,17 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('session_version', sa.Integer(), nullable=False,
-                                      server_default='0'))
-    with op.batch_alter_table('participants', schema=None) as batch_op:
-        batch_op.alter_column('key', existing_type=sa.String(length=64),
-                              type_=sa.String(length=80), existing_nullable=True)
-        batch_op.add_column(sa.Column('forgotten', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-    with op.batch_alter_table('moderation_log', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reason_code', sa.String(length=32), nullable=True))
+    # Columns are added in place (ALTER TABLE ADD COLUMN): a batch copy of a table on
+    # SQLite would drop the old one with foreign keys on, and take votes with it.
+    op.add_column('users', sa.Column('session_version', sa.Integer(), nullable=False,
+                                     server_default='0'))
+    op.add_column('participants', sa.Column('forgotten', sa.Boolean(), nullable=False,
+                                            server_default=sa.false()))
+    op.add_column('moderation_log', sa.Column('reason_code', sa.String(length=32),
+                                              nullable=True))
+    if op.get_bind().dialect.name != 'sqlite':  # SQLite does not enforce lengths
+        op.alter_column('participants', 'key', existing_type=sa.String(length=64),
+                        type_=sa.String(length=80), existing_nullable=True)
     op.execute(
         "UPDATE participants SET key = 'legacy:' || key WHERE key IS NOT NULL"
     )
@@ -42,11 +43,10 @@ def downgrade():
     op.execute(
         "UPDATE participants SET key = substr(key, 8) WHERE key LIKE 'legacy:%'"
     )
-    with op.batch_alter_table('moderation_log', schema=None) as batch_op:
-        batch_op.drop_column('reason_code')
-    with op.batch_alter_table('participants', schema=None) as batch_op:
-        batch_op.drop_column('forgotten')
-        batch_op.alter_column('key', existing_type=sa.String(length=80),
-                              type_=sa.String(length=64), existing_nullable=True)
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('session_version')
+    if op.get_bind().dialect.name != 'sqlite':
+        op.alter_column('participants', 'key', existing_type=sa.String(length=80),
+                        type_=sa.String(length=64), existing_nullable=True)
+    # DROP COLUMN in place (SQLite 3.35+), for the same reason as above.
+    op.drop_column('moderation_log', 'reason_code')
+    op.drop_column('participants', 'forgotten')
+    op.drop_column('users', 'session_version')
