@@ -124,7 +124,7 @@ def test_every_domain_error_message_is_a_literal_template() -> None:
     names = {errors.DomainError.__name__}
     names |= {cls.__name__ for cls in errors.DomainError.__subclasses__()}
     offending = []
-    for path in sorted((ROOT / "discussion").glob("*.py")):
+    for path in sorted((ROOT / "discussion").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if not isinstance(node, ast.Call):
                 continue
