@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from .. import live, ratelimit
-from ..errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
+from ..errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 from ..extensions import db
 from ..identity import Actor, participant_key, tombstone
 from ..models import (
@@ -230,13 +230,6 @@ def author_key(participant_id: int | None) -> str | None:
     if participant_id is None:
         return None
     return db.session.scalar(select(Participant.key).where(Participant.id == participant_id))
-
-
-def require_text(body: str | None) -> str:
-    """The new text an edit needs."""
-    if body is None:
-        raise ValidationError("empty", "'body' is required to edit.")
-    return body
 
 
 def publish_question(

@@ -31,7 +31,6 @@ from .common import (
     log_action,
     publish_question,
     republish_question,
-    require_text,
 )
 from .uow import UnitOfWork, unit_of_work
 
@@ -147,8 +146,9 @@ def unpin(a: OnQuestion) -> None:
 
 def edit(a: OnQuestion) -> None:
     """New text, shown as edited; the first original is kept for staff."""
-    body = require_text(a.body)
-    q = a.question
+    if a.body is None:
+        raise ValidationError("empty", "'body' is required to edit.")
+    q, body = a.question, a.body
     if body == q.body:
         raise no_change()
     if q.original_body is None:
