@@ -400,3 +400,21 @@ def test_a_phone_back_after_a_short_drop_receives_under_a_tenth_of_a_full_join(
     assert len(delta["questions"]) == 4 and delta["removed"] == [ids[40]]
     full_size, delta_size = len(json.dumps(full)), len(json.dumps(delta))
     assert delta_size < full_size / 10, (delta_size, full_size)
+
+
+def test_a_question_whose_topic_goes_arrives_in_the_delta(
+    phone: Callable[[], Phone], org: Phone
+) -> None:
+    reader = phone()
+    full = reader.join()
+    topics = full["event"]["topics"]
+    first, rest = topics[0], topics[1:]
+    on_first = [q["id"] for q in full["questions"] if q["topic"] == first["slug"]]
+    assert on_first
+    r = org.call("PATCH", f"{API}/events/{CODE}", {"topics": [
+        {"slug": t["slug"], "name": t["name"]} for t in rest]})
+    assert r.status_code == 200, r.get_json()
+    delta = reader.join(full["version"])
+    assert sorted(q["id"] for q in delta["questions"]) == sorted(on_first)
+    assert all(q["topic"] is None for q in delta["questions"])
+    assert [t["slug"] for t in delta["event"]["topics"]] == [t["slug"] for t in rest]

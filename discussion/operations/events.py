@@ -87,16 +87,16 @@ def _apply_event_fields(event: Event, data: dict[str, Any]) -> None:
         event.moderators = users
 
 
-def _touch_questions_of_dropped_topics(work: UnitOfWork, event: Event, data: dict[str, Any]
-                                       ) -> None:
-    """Questions whose topic goes lose it: a reconnecting client must get them again."""
-    if data.get("topics") is None:
-        return
-    kept = {slug for slug, _name in data["topics"]}
-    dropped = [t.id for t in event.topics if t.slug not in kept]
-    if dropped:
-        work.touch(event.id, *db.session.scalars(
-            select(Question.id).where(Question.topic_id.in_(dropped))))
+def _questions_by_topic(event: Event) -> dict[int, list[int]]:
+    """The event's questions by topic, read before its topics change: a question whose
+    topic goes loses it, and a reconnecting client must get it again."""
+    by_topic: dict[int, list[int]] = {}
+    for topic_id, question_id in db.session.execute(
+        select(Question.topic_id, Question.id).where(
+            Question.event_id == event.id, Question.topic_id.is_not(None))
+    ):
+        by_topic.setdefault(topic_id, []).append(question_id)
+    return by_topic
 
 
 def events_for(user: User) -> list[Event]:
@@ -131,8 +131,10 @@ def update_event(work: UnitOfWork, actor: Actor, event: Event, data: dict[str, A
             fields=", ".join(organiser_only),
         )
     before = {"status": event.status, "moderation": event.moderation}
-    _touch_questions_of_dropped_topics(work, event, data)
+    by_topic = _questions_by_topic(event) if data.get("topics") is not None else {}
     _apply_event_fields(event, data)
+    kept = {topic.id for topic in event.topics}
+    work.touch(event.id, *(q for t, ids in by_topic.items() if t not in kept for q in ids))
     for field in ("status", "moderation"):
         if getattr(event, field) != before[field]:
             log_action(event, user, f"{field}:{getattr(event, field)}", data.get("reason"))
