@@ -197,6 +197,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         VOTE_TICK_MAX=1.0,
         PRESENCE_INTERVAL=2.0,
         CACHE_TTL=1.0,
+        JOIN_WINDOW=1000,  # versions of an event for which a rejoin gets only what changed
+        JOIN_OVERLAP=8,  # versions before `since` sent again, for broadcasts sent out of order
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="sweptmemory://",  # see discussion/ratelimit.py
         RATELIMIT_HEADERS_ENABLED=True,
@@ -274,7 +276,7 @@ def _own_origins(app: Flask) -> list[str]:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import database, ratelimit, similar  # noqa: F401  (engine listeners, limiter storage)
+    from . import cache, database, ratelimit, similar  # noqa: F401  (engine listeners, storage)
     from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
     from .live import coalescer
 
@@ -285,6 +287,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
+    ratelimit.init_app(app)
+    cache.init_app(app)
     compress.init_app(app)
     origins = app.config["ALLOWED_ORIGINS"]
     if isinstance(origins, str):

@@ -76,31 +76,39 @@ def _is_locked(exc: OperationalError) -> bool:
     )
 
 
+def transaction(attempt: Callable[[], R], name: str) -> R:
+    """Run ``attempt`` as one write transaction (``BEGIN IMMEDIATE`` on SQLite), again
+    from the start a few times if the database is busy; commits what it leaves open."""
+    token = _immediate.set(False)
+    try:
+        for tries in range(5):
+            # End any read transaction the caller opened, so ours begins IMMEDIATE.
+            db.session.rollback()
+            _immediate.set(True)
+            try:
+                result = attempt()
+                # Whatever attempt read after its commit: end it before anything can yield.
+                db.session.commit()
+                return result
+            except OperationalError as exc:
+                db.session.rollback()
+                if not _is_locked(exc) or tries == 4:
+                    raise
+                log.warning("database busy, retrying %s", name)
+                time.sleep(0.05 * (tries + 1))
+        raise AssertionError("unreachable")
+    finally:
+        _immediate.reset(token)
+
+
 def write(fn: Callable[P, R]) -> Callable[P, R]:
-    """Run an operation as one write transaction, retried a few times if the database is busy."""
+    """Run a function as one write transaction, retried a few times if the database is
+    busy (the archive import; the operations use their unit of work, which builds on
+    :func:`transaction`)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        token = _immediate.set(False)
-        try:
-            for attempt in range(5):
-                # End any read transaction the caller opened, so ours begins IMMEDIATE.
-                db.session.rollback()
-                _immediate.set(True)
-                try:
-                    result = fn(*args, **kwargs)
-                    # Whatever fn read after its commit: end it before anything can yield.
-                    db.session.commit()
-                    return result
-                except OperationalError as exc:
-                    db.session.rollback()
-                    if not _is_locked(exc) or attempt == 4:
-                        raise
-                    log.warning("database busy, retrying %s", fn.__name__)
-                    time.sleep(0.05 * (attempt + 1))
-            raise AssertionError("unreachable")
-        finally:
-            _immediate.reset(token)
+        return transaction(lambda: fn(*args, **kwargs), fn.__name__)
 
     return wrapper
 

@@ -7,15 +7,18 @@ message is serialised once by python-socketio's manager, whatever the room size.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import gc
 import logging
 import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 
 from . import cache
 from .extensions import socketio
@@ -35,6 +38,54 @@ def staff_room(event_id: int) -> str:
 def participant_room(key: str) -> str:
     """A participant's own sockets, by the digest that identifies them in the event."""
     return f"p:{key}"
+
+
+# -- versions: every broadcast carries its event's version beside the payload
+
+VERSIONS = "discussion.versions"  # app.extensions: event id -> latest version published
+_publishing: contextvars.ContextVar[dict[int, int] | None] = contextvars.ContextVar(
+    "publishing", default=None
+)
+
+
+@contextlib.contextmanager
+def publishing(versions: dict[int, int]) -> Iterator[None]:
+    """While a unit of work publishes after its commit: its events' new versions."""
+    token = _publishing.set(versions)
+    try:
+        yield
+    finally:
+        _publishing.reset(token)
+
+
+def note_versions(app: Flask, versions: dict[int, int]) -> None:
+    """Remember the latest version this process has published of each event (noted
+    after the publishing, so a coalesced message never claims a version whose own
+    broadcast has not gone out yet)."""
+    known = app.extensions.setdefault(VERSIONS, {})
+    for event_id, version in versions.items():
+        if version > known.get(event_id, -1):
+            known[event_id] = version
+
+
+def version_of(event_id: int, app: Flask | None = None) -> int | None:
+    """The version a message about this event carries: the publishing unit's, else the
+    latest this process published (None before any)."""
+    current = _publishing.get()
+    if current is not None and event_id in current:
+        return current[event_id]
+    if app is None:
+        if not has_app_context():
+            return None
+        app = current_app
+    return app.extensions.get(VERSIONS, {}).get(event_id)  # type: ignore[no-any-return]
+
+
+def with_version(payload: Any, event_id: int, app: Flask | None = None) -> Any:
+    """A broadcast's data: the payload as documented and, as a second Socket.IO
+    argument, ``{"version": N}`` (the payload alone while no version is known)."""
+    version = version_of(event_id, app)
+    return payload if version is None else (payload, {"version": version})
 
 
 class Coalescer:
@@ -182,7 +233,8 @@ class Coalescer:
 
     def _emit_votes(self, event_id: int, counts: dict[int, int]) -> None:
         payload = {str(qid): n for qid, n in counts.items()}
-        socketio.emit("votes", payload, to=[event_room(event_id), staff_room(event_id)])
+        socketio.emit("votes", with_version(payload, event_id, self._app),
+                      to=[event_room(event_id), staff_room(event_id)])
 
     def _latest(self, counts: dict[int, int]) -> dict[int, int]:
         """The committed counts now (another process may have counted more since)."""
@@ -376,17 +428,18 @@ def publish_question(
     cache.bump(event_id)
     readable = policy.question_public(public["status"])
     if readable:
-        socketio.emit("question", public, to=audience(event_id, public=True, staff=False))
+        socketio.emit("question", with_version(public, event_id),
+                      to=audience(event_id, public=True, staff=False))
     else:
         # Hidden or pending: gone from the public list (if it was ever on it, so that a
         # pending question's id reaches no one else); only its author sees it pending.
         if was_public:
             publish_removed(event_id, public["id"], was_public=True, staff=False)
         if public["status"] == "pending" and author_key is not None:
-            socketio.emit("question", {**public, "mine": True},
+            socketio.emit("question", with_version({**public, "mine": True}, event_id),
                           to=audience(event_id, public=False, author_key=author_key,
                                       staff=False))
-    socketio.emit("question", staff, to=staff_room(event_id))
+    socketio.emit("question", with_version(staff, event_id), to=staff_room(event_id))
 
 
 def publish_removed(
@@ -396,14 +449,15 @@ def publish_removed(
     cache.bump(event_id)
     rooms = audience(event_id, public=was_public, staff=staff)
     if rooms:
-        socketio.emit("question_removed", {"id": question_id}, to=rooms)
+        socketio.emit("question_removed", with_version({"id": question_id}, event_id), to=rooms)
 
 
 def publish_comment(event_id: int, comment: dict[str, Any], *, public: bool = True) -> None:
     """A comment was added or restored: its text goes to participants only when they
     may read it (a visible comment on a public question), else to staff only."""
     cache.bump(event_id)
-    socketio.emit("comment", comment, to=audience(event_id, public=public))
+    socketio.emit("comment", with_version(comment, event_id),
+                  to=audience(event_id, public=public))
 
 
 def publish_comment_removed(
@@ -413,7 +467,7 @@ def publish_comment_removed(
     cache.bump(event_id)
     socketio.emit(
         "comment_removed",
-        {"id": comment_id, "question_id": question_id},
+        with_version({"id": comment_id, "question_id": question_id}, event_id),
         to=audience(event_id, public=was_public),
     )
 
@@ -431,7 +485,8 @@ def publish_event(event: Any) -> None:
     cache.bump_events()
     from .queries import event_dict
 
-    socketio.emit("event", event_dict(event), to=audience(event.id, public=True))
+    socketio.emit("event", with_version(event_dict(event), event.id),
+                  to=audience(event.id, public=True))
 
 
 def publish_votes(event_id: int, counts: dict[int, int]) -> None:

@@ -81,6 +81,11 @@ class Event(db.Model):
     licence: Mapped[str] = mapped_column(String(100), default="CC-BY-4.0")
     retention_days: Mapped[int] = mapped_column(Integer, default=90)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Grows by one with every unit of work that changes anything of the event; a
+    # reconnecting client sends the last one it saw and gets what changed since
+    # (docs/realtime.md). Bumped in SQL, so the row lock orders the versions as the
+    # commits.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     topics: Mapped[list[Topic]] = relationship(
         back_populates="event", order_by="Topic.position", cascade="all, delete-orphan"
@@ -187,6 +192,8 @@ class Question(db.Model):
     comments: Mapped[int] = mapped_column(Integer, default=0)  # visible comments
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The event's version when this question last changed (see Event.version).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     topic: Mapped[Topic | None] = relationship()
 
@@ -199,7 +206,34 @@ class Question(db.Model):
         CheckConstraint("votes >= 0", name="votes_nonnegative"),
         # The ranking rule (pinned, votes, age) reads this index.
         Index("ix_questions_rank", "event_id", "pinned", "votes", "created_at"),
+        # What changed since a version (a reconnecting phone's join).
+        Index("ix_questions_event_version", "event_id", "version"),
     )
+
+
+class QuestionRemoval(db.Model):
+    """A question that left some audience's list at an event version: deleted, merged,
+    hidden, or (a pending one) rejected. Kept for the last ``JOIN_WINDOW`` versions
+    only, so that a reconnecting client can be told which ids to drop.
+
+    ``public``: participants and boards had it (it was visible or answered);
+    ``participant_id``: only its author had it (pending); ``deleted``: the row is gone,
+    so staff drop it too (a hidden question stays in the staff list).
+    """
+
+    __tablename__ = "question_removals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(Integer)  # no key: the question may be gone
+    version: Mapped[int] = mapped_column(Integer)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (Index("ix_question_removals_event_version", "event_id", "version"),)
 
 
 class Vote(db.Model):

@@ -992,7 +992,9 @@ def paths() -> dict[str, Any]:
                 "`unpin`; `edit` with `body` (the original is kept for staff); "
                 "`merge` `into` another visible question (distinct votes and the "
                 "comments move over, the duplicate is hidden); `mute` / `unmute` "
-                "its author. Every action is logged with its reason. The action "
+                "its author. Every action is logged with its reason. An action "
+                "that would change nothing (pin a pinned question, edit to the "
+                "same text) is `409 no_change` and is not logged. The action "
                 "is checked before the login.",
                 body=json_body(
                     ref("QuestionModeration"),
@@ -1017,6 +1019,7 @@ def paths() -> dict[str, Any]:
                         "not_visible",
                         "already_merged",
                         "no_author",
+                        "no_change",
                     ],
                 },
             ),
@@ -1056,7 +1059,7 @@ def paths() -> dict[str, Any]:
                     401: ["login_required"],
                     403: ["forbidden"],
                     404: ["comment_not_found", "question_not_found"],
-                    409: ["already_hidden", "not_hidden", "no_author"],
+                    409: ["already_hidden", "not_hidden", "no_author", "no_change"],
                 },
             ),
         },

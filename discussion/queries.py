@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from .models import (
     ModerationEntry,
     Participant,
     Question,
+    QuestionRemoval,
     QuestionStatus,
     Vote,
 )
@@ -220,7 +222,15 @@ def list_questions(
             raise NotFound("unknown_topic", "This event has no such topic.")
         stmt = stmt.where(Question.topic_id == topic_id)
     stmt = visible_to(stmt, moderator, participant).order_by(*RANKINGS[sort])
-    questions = db.session.scalars(stmt).all()
+    return _shaped(event, actor, db.session.scalars(stmt).all(), moderator, participant)
+
+
+def _shaped(
+    event: Event, actor: Actor, questions: Sequence[Question], moderator: bool,
+    participant: Participant | None,
+) -> list[dict[str, Any]]:
+    """Questions in the shape this actor reads (staff or public), with mine and voted."""
+    slugs = topic_slugs(event)
     voted = voted_ids(event.id, actor.token)
     pid = participant.id if participant else None
     muted: set[int] = set()
@@ -239,6 +249,40 @@ def list_questions(
         data["voted"] = q.id in voted
         out.append(data)
     return out
+
+
+def event_version(event_id: int) -> int:
+    """The event's version now (see ``Event.version``)."""
+    return int(db.session.scalar(select(Event.version).where(Event.id == event_id)) or 0)
+
+
+def changes_since(event: Event, actor: Actor, since: int) -> tuple[list[dict[str, Any]], list[int]]:
+    """What changed for this actor after version ``since``: the questions they may read
+    that changed (ranked, in their shape, with mine and voted), and the ids they must
+    drop. A participant is told only of ids they could read: public questions that
+    were deleted, merged or hidden, and their own pending ones that were rejected or
+    deleted; the event's moderators, who keep hidden questions, of deleted ones only.
+    """
+    moderator = policy.moderates(actor.user, event)
+    participant = find_participant(event.id, actor.token)
+    changed = visible_to(
+        select(Question).where(Question.event_id == event.id, Question.version > since),
+        moderator, participant,
+    ).order_by(*RANKINGS["top"])
+    questions = _shaped(event, actor, db.session.scalars(changed).all(), moderator, participant)
+    gone = select(QuestionRemoval.question_id).where(
+        QuestionRemoval.event_id == event.id, QuestionRemoval.version > since
+    )
+    if moderator:
+        gone = gone.where(QuestionRemoval.deleted.is_(True))
+    else:
+        readers = QuestionRemoval.public.is_(True)
+        if participant is not None:
+            readers = or_(readers, QuestionRemoval.participant_id == participant.id)
+        gone = gone.where(readers)
+    present = {q["id"] for q in questions}
+    removed = sorted(set(db.session.scalars(gone)) - present)
+    return questions, removed
 
 
 def voted_ids(event_id: int, token: str | None) -> set[int]:

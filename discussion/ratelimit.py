@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 
+from flask import Flask, current_app
 from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 
@@ -37,7 +38,20 @@ class SweptMemoryStorage(MemoryStorage):
             self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
-_storage_failing = False
+EXTENSION = "discussion.ratelimit"
+
+
+class StoreHealth:
+    """Whether this app's rate-limit store failed last time (so an outage is logged
+    once, and its end once)."""
+
+    def __init__(self) -> None:
+        self.failing = False
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its own record of the store's health."""
+    app.extensions[EXTENSION] = StoreHealth()
 
 
 def hit(limit: str, *keys: str) -> bool:
@@ -46,19 +60,19 @@ def hit(limit: str, *keys: str) -> bool:
     With the counters in Redis, a Redis outage must not stop the room: the hit is
     allowed, and the outage is logged once until the store answers again.
     """
-    global _storage_failing
     from .extensions import limiter
 
     if not limiter.enabled:
         return True
+    health: StoreHealth = current_app.extensions[EXTENSION]
     try:
         allowed = bool(limiter.limiter.hit(parse_limit(limit), *keys))
     except Exception:
-        if not _storage_failing:
+        if not health.failing:
             log.error("rate-limit store unreachable: limits are not enforced until it returns")
-        _storage_failing = True
+        health.failing = True
         return True
-    if _storage_failing:
+    if health.failing:
         log.warning("rate-limit store reachable again: limits are enforced")
-        _storage_failing = False
+        health.failing = False
     return allowed

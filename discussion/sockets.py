@@ -28,8 +28,10 @@ from .identity import Actor, new_token, participant_key, staff_user, token_from_
 from .models import Event, User
 from .queries import (
     EventRef,
+    changes_since,
     event_dict,
     event_ref,
+    event_version,
     find_participant,
     list_questions,
     load_event,
@@ -214,14 +216,26 @@ def _limit_joins(conn: Connection) -> None:
         )
 
 
+def _since(data: dict[str, Any]) -> int | None:
+    """The version a reconnecting client last saw (``since``), if it sent one."""
+    since = data.get("since")
+    if since is None:
+        return None
+    if isinstance(since, bool) or not isinstance(since, int):
+        raise ValidationError("invalid_type", "'%(field)s' must be an integer.", field="since")
+    return since
+
+
 @acked("join", Need.ANYONE)
 def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
-    """Join an event's room; the ack carries its current questions (resynchronisation).
+    """Join an event's room; the ack carries its current questions (resynchronisation),
+    or with ``since``, only what changed after that version (see docs/realtime.md).
 
     ``staff: true`` joins the staff room instead, for the event's moderators only;
     the staff session is watched from then on (see :func:`check_staff`).
     """
     code = validation.event_code(data.get("event"))
+    since = _since(data)
     _limit_joins(conn)
     actor = _actor(conn)
     ref = event_ref(code, actor)
@@ -250,22 +264,49 @@ def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     conn.presence_key = key if counted else None
     if counted:
         live.coalescer.enter(ref.id, key)
+    # Read before the questions: what commits meanwhile is sent again next time.
+    version = event_version(ref.id)
     return {
-        "event": cache.cached(ref.id, "event", lambda: event_dict(load_event(ref))),
-        "questions": _questions_for(ref, actor, conn.token, as_staff),
+        "event": cache.cached(ref.id, "event", lambda: event_dict(load_event(ref)),
+                              version=version),
+        "version": version,
+        **_questions_for(ref, actor, conn.token, as_staff, version, since),
         "online": live.coalescer.online(ref.id),
     }
 
 
-def _questions_for(ref: EventRef, actor: Actor, token: str, as_staff: bool) -> list[dict[str, Any]]:
-    """The join ack's questions; a phone that never posted gets the shared list."""
+def _delta_from(version: int, since: int | None) -> int | None:
+    """The version from which a join answers with changes only, or None for everything:
+    no ``since``, one from the future (another database) or older than remembered.
+    A few versions before ``since`` are sent again: two writes committed at the same
+    moment may broadcast in the other order, and the phone may have dropped between."""
+    config = current_app.config
+    if since is None or since > version or since < version - int(config["JOIN_WINDOW"]):
+        return None
+    return max(since - int(config["JOIN_OVERLAP"]), 0)
+
+
+def _questions_for(
+    ref: EventRef, actor: Actor, token: str, as_staff: bool, version: int, since: int | None
+) -> dict[str, Any]:
+    """The join ack's questions: everything (``full: true``), or what changed after
+    ``since`` and the ids to drop (``full: false``). A phone that never posted gets
+    the answer shared by every such phone."""
+    start = _delta_from(version, since)
+
+    def answer(who: Actor) -> dict[str, Any]:
+        event = load_event(ref)
+        if start is None:
+            return {"questions": list_questions(event, who), "full": True}
+        questions, removed = changes_since(event, who, start)
+        return {"questions": questions, "removed": removed, "full": False}
+
     if as_staff:
-        return list_questions(load_event(ref), actor)
+        return answer(actor)
     if find_participant(ref.id, token) is not None:
-        return list_questions(load_event(ref), Actor(token=token))
-    return cache.cached(
-        ref.id, "questions", lambda: list_questions(load_event(ref), Actor(token=None))
-    )
+        return answer(Actor(token=token))
+    key = "questions" if start is None else f"since:{start}"
+    return cache.cached(ref.id, key, lambda: answer(Actor(token=None)), version=version)
 
 
 @acked("ask", Need.PARTICIPANT)

@@ -423,7 +423,7 @@ def test_board_socket_sees_a_hidden_question_removed(
     board.get_received()
     moderate(staff, 5, "hide")
     messages = board.get_received()
-    assert {"name": "question_removed", "args": [{"id": 5}], "namespace": "/"} in messages
+    assert {"id": 5} in [m["args"][0] for m in messages if m["name"] == "question_removed"]
     # Nothing of the staff shape reaches the board's room.
     assert all("original_body" not in (m["args"][0] or {}) for m in messages if m["args"])
 

@@ -274,3 +274,28 @@ def test_forget_me_during_merges_and_votes_keeps_counts_true(server):
     forgotten = rows(server, "SELECT count(*) FROM comments WHERE body = "
                              "'a comment that will be forgotten'")
     assert forgotten == [(0,)]
+
+
+def test_concurrent_writes_each_get_their_own_version(server):
+    """Every change of the event, however many at once, moves its version by exactly
+    one, and no two writes share a version (the event's row orders them)."""
+    staff = Staff(server)
+    qids = [Phone(server).ask(f"Racing question {i}") for i in range(6)]
+    voters = list(ThreadPoolExecutor(max_workers=10).map(lambda _: Phone(server), range(16)))
+    [(start,)] = rows(server, "SELECT version FROM events WHERE code = 'smartcities'")
+    calls: list[Callable[[], tuple[int, Any]]] = [
+        (lambda v=v, i=i: v.call("PUT", f"/api/v1/questions/{qids[i % 5]}/vote"))
+        for i, v in enumerate(voters)
+    ]  # the sixth question is hidden meanwhile: a vote on it could find it gone
+    calls += [lambda: staff.moderate(qids[0], "pin"), lambda: staff.moderate(qids[5], "hide")]
+    results = concurrently(calls)
+    no_server_errors(results)
+    assert {status for status, _ in results} == {200}
+    [(end,)] = rows(server, "SELECT version FROM events WHERE code = 'smartcities'")
+    assert end - start == len(calls)
+    stamps = [v for (v,) in rows(server, f"SELECT version FROM questions WHERE id IN "
+                                          f"({', '.join(map(str, qids))}) ORDER BY id")]
+    assert all(start < v <= end for v in stamps)
+    [(removed,)] = rows(server, f"SELECT version FROM question_removals "
+                                f"WHERE question_id = {qids[5]}")
+    assert start < removed <= end

@@ -41,7 +41,7 @@ def test_websocket_and_polling_clients_see_each_other(live_server_factory):
     b = connect(server, transports=("polling",))
 
     @b.on("question")
-    def _question(data):  # type: ignore[no-untyped-def]
+    def _question(data, *_version):  # type: ignore[no-untyped-def]
         seen.append(data)
         got.set()
 

@@ -237,7 +237,10 @@ def test_every_route_follows_the_policy_for(
 # -- sockets ------------------------------------------------------------------------
 
 SOCKET_CALLS: dict[str, list[tuple[dict[str, Any], Need | None]]] = {
-    "join": [({"event": "{b}"}, None), ({"event": "{b}", "staff": True}, Need.MODERATOR)],
+    "join": [({"event": "{b}"}, None), ({"event": "{b}", "staff": True}, Need.MODERATOR),
+             # What changed since the event began: every question it ever had, as a delta.
+             ({"event": "{b}", "since": 0}, None),
+             ({"event": "{b}", "staff": True, "since": 0}, Need.MODERATOR)],
     "ask": [({"body": "Asked over the socket", "client_id": "s-1"}, None)],
     "vote": [({"question_id": "{visible}", "up": True}, None)],
     "comment": [({"question_id": "{visible}", "body": "Said over the socket",

@@ -33,7 +33,7 @@ class Phone:
         assert self.sio.call("join", {"event": "smartcities"}, timeout=5)["ok"]
 
     def _recorder(self, name: str):  # type: ignore[no-untyped-def]
-        def record(data):  # type: ignore[no-untyped-def]
+        def record(data, *_version):  # type: ignore[no-untyped-def]  # {"version": N} beside
             with self.arrived:
                 self.events.setdefault(name, []).append(data)
                 self.arrived.notify_all()
