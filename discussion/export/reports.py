@@ -245,6 +245,7 @@ def report_context(model: ThreadModel, paper: Paper = Paper.A4) -> dict[str, Any
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>|~]|&(?=#?\w+;))")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
 _WHITE = re.compile(r"\s+")
+_HASH = re.compile(r"(?<!\\)#")
 
 
 def md_escape(text: str) -> str:
@@ -275,8 +276,9 @@ def md_block(text: str | None, prefix: str = "") -> str:
 
 def md_line(text: str | None) -> str:
     """Escaped text on one line: a heading, a list item, a table cell. Line breaks (which
-    would end them) become spaces."""
-    return md_escape(_WHITE.sub(" ", text or "").strip())
+    would end them) become spaces, and every '#' is escaped (a heading's closing '#'s
+    would be dropped)."""
+    return _HASH.sub(r"\\#", md_escape(_WHITE.sub(" ", text or "").strip()))
 
 
 def markdown_env() -> Environment:
