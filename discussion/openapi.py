@@ -282,6 +282,7 @@ EVENT_FIELD_ERRORS = [
     "invalid_moderation",
     "invalid_retention",
     "invalid_date",
+    "invalid_timezone",
     "invalid_slug",
     "duplicate_topic",
     "unknown_user",
