@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -89,7 +90,7 @@ class ThreadModel:
     exported_at: datetime
     _slugs: dict[int, str] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def zone(self) -> ZoneInfo:
         """The event's time zone, in which the reports show times."""
         return zone(self.event.get("timezone"))

@@ -66,6 +66,36 @@ def zone_abbreviation(moment: datetime) -> str:
 # -- what a report shows of a thread -------------------------------------------------------
 
 
+class Phrases:
+    """The words a report repeats for every thread, translated once per report: a large
+    event asks for them tens of thousands of times, and each lookup goes through the
+    request's locale."""
+
+    def __init__(self) -> None:
+        self.seeded = _("Seeded by the organisers")
+        self.anonymously = _("Asked anonymously")
+        self.asked_by = _("Asked by %(name)s")  # formatted here, below
+        self.edited = _("edited by a moderator")
+        self.answered_at = _("answered %(when)s")
+        self.answered = _("answered")
+        self.highlighted = _("highlighted")
+        self.pinned = _("pinned")
+        self.comments = _("Comments")
+        self.anonymous = _("anonymous")
+        self._votes: dict[int, str] = {}
+        self._comment_counts: dict[int, str] = {}
+
+    def votes(self, n: int) -> str:
+        if n not in self._votes:
+            self._votes[n] = ngettext("%(num)d vote", "%(num)d votes", n)
+        return self._votes[n]
+
+    def comment_count(self, n: int) -> str:
+        if n not in self._comment_counts:
+            self._comment_counts[n] = ngettext("%(num)d comment", "%(num)d comments", n)
+        return self._comment_counts[n]
+
+
 def report_post(post: dict[str, Any], model: ThreadModel) -> dict[str, Any]:
     """What a report may show of a post: the text unless its author said "do not quote",
     and a name only with ``quote: named`` (the thread model already dropped the others)."""
@@ -76,7 +106,8 @@ def report_post(post: dict[str, Any], model: ThreadModel) -> dict[str, Any]:
     }
 
 
-def report_thread(thread: Thread, rank: int, model: ThreadModel, day_text: str) -> dict[str, Any]:
+def report_thread(thread: Thread, rank: int, model: ThreadModel, day_text: str,
+                  words: Phrases) -> dict[str, Any]:
     """A published thread as the reports show it (hidden comments are already left out)."""
     q = thread.question
     t = {
@@ -96,37 +127,36 @@ def report_thread(thread: Thread, rank: int, model: ThreadModel, day_text: str) 
     if t["seeded"] and day_text:
         # Seeded questions were written for the event, not when the seed file was loaded.
         t["when"] = day_text
-    t["badges"] = thread_badges(t)
-    t["byline"] = byline(t)
+    t["badges"] = thread_badges(t, words)
+    t["byline"] = byline(t, words)
     return t
 
 
-def thread_badges(t: dict[str, Any]) -> list[str]:
+def thread_badges(t: dict[str, Any], words: Phrases) -> list[str]:
     """Votes, comments and the flags of a thread, as short labels."""
-    badges = [ngettext("%(num)d vote", "%(num)d votes", t["votes"]),
-              ngettext("%(num)d comment", "%(num)d comments", t["comment_count"])]
+    badges = [words.votes(t["votes"]), words.comment_count(t["comment_count"])]
     if t["answered"]:
-        badges.append(_("answered"))
+        badges.append(words.answered)
     if t["highlighted"]:
-        badges.append(_("highlighted"))
+        badges.append(words.highlighted)
     if t["pinned"]:
-        badges.append(_("pinned"))
+        badges.append(words.pinned)
     return badges
 
 
-def byline(t: dict[str, Any]) -> str:
+def byline(t: dict[str, Any], words: Phrases) -> str:
     """Who asked (or "seeded"), when, and what moderators did to it."""
     if t["seeded"]:
-        who = _("Seeded by the organisers")
+        who = words.seeded
     elif t["name"]:
-        who = _("Asked by %(name)s", name=t["name"])
+        who = words.asked_by % {"name": t["name"]}
     else:
-        who = _("Asked anonymously")
+        who = words.anonymously
     parts = [who, t["when"]]
     if t["edited"]:
-        parts.append(_("edited by a moderator"))
+        parts.append(words.edited)
     if t["answered"] and t["answered_when"]:
-        parts.append(_("answered %(when)s", when=t["answered_when"]))
+        parts.append(words.answered_at % {"when": t["answered_when"]})
     parts.append(f"#{t['id']}")
     return " · ".join(parts)
 
@@ -150,12 +180,13 @@ class ReportSection:
     threads: Iterator[dict[str, Any]]
 
 
-def report_sections(model: ThreadModel, day_text: str) -> Iterator[ReportSection]:
+def report_sections(model: ThreadModel, day_text: str,
+                    words: Phrases) -> Iterator[ReportSection]:
     """The ranked sections, each thread numbered within its topic."""
 
     def ranked(section: Section) -> Iterator[dict[str, Any]]:
         for rank, thread in enumerate(section.threads, 1):
-            yield report_thread(thread, rank, model, day_text)
+            yield report_thread(thread, rank, model, day_text, words)
 
     for section in model.sections():
         yield ReportSection(section.name, section_line(section.figures), ranked(section))
@@ -216,13 +247,15 @@ def report_context(model: ThreadModel, paper: Paper = Paper.A4) -> dict[str, Any
     day = date.fromisoformat(event["date"]) if event["date"] else None
     day_text = format_date(day, format="long") if day else ""
     exported = model.exported_at.replace(tzinfo=UTC).astimezone(model.zone)
+    words = Phrases()
     return {
         "event": event,
         "licence": model.licence,
         "date_text": day_text,
         "timezone": event.get("timezone") or "UTC",
         "figures": model.figures,
-        "sections": report_sections(model, day_text),
+        "sections": report_sections(model, day_text, words),
+        "words": words,
         "moderation_state": moderation_state(model.figures),
         "moderation": [
             {"action": a.action, "label": labels.get(a.action, a.action),

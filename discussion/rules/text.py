@@ -97,7 +97,9 @@ def clean(
         if not required:
             return None
         raise ValidationError("empty", "'%(field)s' must not be empty.", field=field)
-    if length(text) > max_len:
+    # A text has at most as many grapheme clusters as code points: count them (slow)
+    # only when the code points are over the limit.
+    if len(text) > max_len and length(text) > max_len:
         raise ValidationError(
             "too_long",
             "'%(field)s' is longer than %(max_len)s characters.",
