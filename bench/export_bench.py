@@ -5,7 +5,7 @@
 
 Builds a temporary SQLite event of 10,000 questions, 50,000 comments and 200,000 votes
 (bulk inserts), then runs each export in a fresh subprocess, twice: once for the wall
-time and the peak resident memory (VmHWM), once under ``tracemalloc`` for the
+and CPU time and the peak resident memory (VmHWM), once under ``tracemalloc`` for the
 peak of Python allocations. A last pair restores the JSON archive with ``flask import``
 logic into a fresh database. Results go in bench/README.md; this is not part of
 ``make test``.
