@@ -264,3 +264,38 @@ def test_paper_size_reaches_the_printed_page(tmp_path: Path, runner) -> None:  #
     style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
     rules = re.findall(r"(?<![-\w])size:\s*([^;]+);", style)
     assert rules[-1] == "letter" and rules[0] == "A4"
+
+
+def test_upgrading_a_populated_sqlite_database_keeps_every_row(tmp_path: Path) -> None:
+    """SQLite rebuilds a table to alter it; the rebuild must not cascade to the rows that
+    refer to it (the first release's databases upgrade with their votes and links)."""
+    from discussion import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "s", "SOCKETIO_ASYNC_MODE": "threading",
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}"})
+    with app.app_context():
+        upgrade(revision="9b1ed485688c")
+        for statement in (
+            "INSERT INTO events (id, code, title, description, place, moderator, speakers,"
+            " organisers, status, moderation, policy, licence, retention_days, created_at)"
+            " VALUES (1, 'old', 'Old', '', '', '', '[]', '[]', 'live', 'post', '', 'CC-BY-4.0',"
+            " 90, '2016-12-08 15:00:00')",
+            "INSERT INTO participants (id, event_id, key, muted, created_at)"
+            " VALUES (1, 1, 'k1', 0, '2016-12-08 15:00:00'),"
+            " (2, 1, 'k2', 0, '2016-12-08 15:01:00')",
+            "INSERT INTO questions (id, event_id, participant_id, body, quote, seeded, status,"
+            " highlighted, pinned, edited, votes, comments, created_at)"
+            " VALUES (1, 1, 1, 'Kept?', 'anonymous', 0, 'visible', 0, 0, 0, 2, 0,"
+            " '2016-12-08 15:02:00')",
+            "INSERT INTO votes (question_id, participant_id, created_at)"
+            " VALUES (1, 1, '2016-12-08 15:03:00'), (1, 2, '2016-12-08 15:04:00')",
+        ):
+            db.session.execute(text(statement))
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        assert db.session.scalar(text("SELECT COUNT(*) FROM votes")) == 2
+        assert db.session.scalar(text("SELECT participant_id FROM questions")) == 1
+        assert db.session.scalar(select(Event.participants_total)) == 2
+        db.session.remove()
+        db.engine.dispose()
