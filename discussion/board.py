@@ -13,7 +13,7 @@ from markupsafe import Markup
 from .errors import DomainError
 from .identity import Actor, http_actor
 from .models import Event
-from .queries import PUBLIC_ACTIONS, event_dict, find_event, list_questions
+from .queries import PUBLIC_ACTIONS, event_dict, find_event, iso, list_questions
 from .rules.access import Need, access, question_public
 from .rules.enums import EventStatus, QuestionStatus, ReasonCode, browser_table
 
@@ -260,11 +260,13 @@ def board_context(event: Event) -> dict[str, Any]:
 
 def console_context(event: Event) -> dict[str, Any]:
     """What the moderator console renders before its socket takes over."""
+    from .export.retention import purge_at
     from .views import html_lang
 
     # Staff see the settings participants do not: the retention period and moderators.
     data = {**event_dict(event), "policy": event.policy, "retention_days": event.retention_days,
-            "moderators": [user.email for user in event.moderators]}
+            "moderators": [user.email for user in event.moderators],
+            "timezone": event.timezone, "purge_at": iso(purge_at(event))}
     questions = list_questions(event, http_actor())
     labels = reason_labels()
     rules = browser_table()

@@ -238,14 +238,24 @@ def list_users() -> None:
 
 
 @click.command("purge")
+@click.option("--warn-days", type=click.IntRange(0, 3650), default=14, show_default=True,
+              help="List the events whose names go within this many days.")
 @with_appcontext
 @guarded
-def purge_command() -> None:
-    """Apply every event's retention period (schedule it daily, e.g. with cron or a timer)."""
+def purge_command(warn_days: int) -> None:
+    """Apply every event's retention period (schedule it daily, e.g. with cron or a timer),
+    then list the events that will lose names soon: export their reports before."""
+    from .export.retention import due_within
     from .operations import purge
 
     result = purge()
     click.echo(f"Purged the personal links of {result['participants_purged']} participant(s).")
+    for due in due_within(warn_days):
+        click.echo(
+            f"Warning: from {due.purge_at:%Y-%m-%d %H:%M} UTC, retention removes the links "
+            f"of {due.participants} participant(s) and the names on {due.named_posts} "
+            f"post(s) of '{due.code}' ({due.title}). Export its report and archive first: "
+            f"flask export {due.code} --format html -o {due.code}.html", err=True)
 
 
 def _archive_path(code: str) -> Path:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -58,6 +59,7 @@ EVENT_SCALARS = (
     "speakers",
     "organisers",
     "date",
+    "timezone",
 )
 
 
@@ -80,6 +82,11 @@ class Event(db.Model):
     policy: Mapped[str] = mapped_column(Text, default="")
     licence: Mapped[str] = mapped_column(String(100), default="CC-BY-4.0")
     retention_days: Mapped[int] = mapped_column(Integer, default=90)
+    # The IANA zone the reports show times in; times are stored in UTC.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Everyone who ever took part, counted as participants are first created: the figure
+    # the reports give survives the purge of personal links and a restore from an archive.
+    participants_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Grows by one with every unit of work that changes anything of the event; a
     # reconnecting client sends the last one it saw and gets what changed since
@@ -98,6 +105,14 @@ class Event(db.Model):
         CheckConstraint("status in ('draft', 'live', 'closed')", name="status"),
         CheckConstraint("moderation in ('post', 'pre')", name="moderation"),
     )
+
+    @staticmethod
+    def count_participant(event_id: int) -> None:
+        """Add one to the event's ``participants_total``, in SQL (no lost updates)."""
+        db.session.execute(
+            update(Event).where(Event.id == event_id)
+            .values(participants_total=Event.participants_total + 1)
+        )
 
 
 class Topic(db.Model):

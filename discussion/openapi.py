@@ -297,6 +297,7 @@ EVENT_FIELD_ERRORS = [
     "invalid_moderation",
     "invalid_retention",
     "invalid_date",
+    "invalid_timezone",
     "invalid_slug",
     "duplicate_topic",
     "unknown_user",
@@ -546,6 +547,7 @@ def event_fields(*, creating: bool) -> dict[str, Schema]:
             1, 3650, description="Days before `flask purge` removes personal links."
         ),
         "date": nullable(string(format="date", description="YYYY-MM-DD.")),
+        "timezone": nullable(string(64, description="IANA time zone the reports show times in.")),
         "speakers": array(text(200), maxItems=50),
         "organisers": array(text(200), maxItems=50),
         "topics": array(

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from typing import Any
 
 from .errors import ValidationError
 from .rules.schemas import CLIENT_ID_RE as CLIENT_ID_RE
-from .rules.schemas import CODE_RE as CODE_RE
 from .rules.schemas import Post as Post
 from .rules.text import AUTHOR_MAX as AUTHOR_MAX
+from .rules.text import CODE_RE as CODE_RE
 from .rules.text import COMMENT_MAX as COMMENT_MAX
+from .rules.text import LICENCE_MAX, LONG_MAX, PLACE_MAX, SLUG_RE, TITLE_MAX, TOPIC_MAX, clean
 from .rules.text import QUESTION_MAX as QUESTION_MAX
 from .rules.text import REASON_MAX as REASON_MAX
-from .rules.text import clean
+from .rules.timezone import check_timezone
 
 
 def require_object(payload: Any) -> dict[str, Any]:
@@ -46,7 +48,7 @@ def event_code(value: Any) -> str:
     return value.strip().lower()
 
 
-def _string_list(payload: dict[str, Any], field: str, max_len: int = 200) -> list[str] | None:
+def _string_list(payload: dict[str, Any], field: str, max_len: int = PLACE_MAX) -> list[str] | None:
     value = payload.get(field)
     if value is None:
         return None
@@ -67,12 +69,8 @@ def _topics(payload: dict[str, Any]) -> list[tuple[str, str]] | None:
             item = {"name": item}
         if not isinstance(item, dict):
             raise ValidationError("invalid_type", "Each topic is a name or {slug, name}.")
-        name = str(text(item, "name", 100, multiline=False))
-        slug = item.get("slug") or slugify(name)
-        if not isinstance(slug, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug):
-            raise ValidationError(
-                "invalid_slug", "A topic slug is lower-case letters, digits and '-'."
-            )
+        name = str(text(item, "name", TOPIC_MAX, multiline=False))
+        slug = topic_slug(item.get("slug") or slugify(name))
         if any(s == slug for s, _ in out):
             raise ValidationError(
                 "duplicate_topic", "The topic '%(slug)s' is given twice.", slug=slug
@@ -87,47 +85,84 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:64] or "topic"
 
 
+def topic_slug(value: Any) -> str:
+    """A topic's slug: lower-case letters, digits and '-', at most 64."""
+    if not isinstance(value, str) or not SLUG_RE.fullmatch(value):
+        raise ValidationError(
+            "invalid_slug", "A topic slug is lower-case letters, digits and '-'."
+        )
+    return value
+
+
+def event_status(value: Any) -> str:
+    """draft, live or closed."""
+    from .models import EventStatus
+
+    if value not in [s.value for s in EventStatus]:
+        raise ValidationError("invalid_status", "'status' is draft, live or closed.")
+    return str(value)
+
+
+def moderation_mode(value: Any) -> str:
+    """post (moderated after) or pre (approved before they show)."""
+    from .models import Moderation
+
+    if value not in [m.value for m in Moderation]:
+        raise ValidationError("invalid_moderation", "'moderation' is post or pre.")
+    return str(value)
+
+
+RETENTION_MIN, RETENTION_MAX = 1, 3650
+
+
+def retention_days(value: Any) -> int:
+    """Days before ``flask purge`` removes personal links: 1 to 3650."""
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not RETENTION_MIN <= value <= RETENTION_MAX:
+        raise ValidationError("invalid_retention", "'retention_days' is 1 to 3650.")
+    return value
+
+
+def event_date(value: Any) -> date | None:
+    """An event's day, YYYY-MM-DD (``None`` clears it)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValidationError("invalid_date", "'date' is YYYY-MM-DD.")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("invalid_date", "'date' is YYYY-MM-DD.") from None
+
+
 def event_fields(payload: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     """The fields of POST /events and PATCH /events/<code>, typed and checked."""
-    from datetime import date
-
-    from .models import EventStatus, Moderation
-
     out: dict[str, Any] = {}
     if creating:
         out["code"] = event_code(payload.get("code"))
-        out["title"] = text(payload, "title", 200, multiline=False)
+        out["title"] = text(payload, "title", TITLE_MAX, multiline=False)
     elif "title" in payload:
-        out["title"] = text(payload, "title", 200, multiline=False)
+        out["title"] = text(payload, "title", TITLE_MAX, multiline=False)
     for field, limit, multiline in (
-        ("description", 5000, True),
-        ("place", 200, False),
-        ("moderator", 200, False),
-        ("policy", 5000, True),
-        ("licence", 100, False),
+        ("description", LONG_MAX, True),
+        ("place", PLACE_MAX, False),
+        ("moderator", PLACE_MAX, False),
+        ("policy", LONG_MAX, True),
+        ("licence", LICENCE_MAX, False),
         ("reason", REASON_MAX, False),
     ):
         if field in payload:
             out[field] = text(payload, field, limit, required=False, multiline=multiline) or ""
     if "status" in payload:
-        if payload["status"] not in [s.value for s in EventStatus]:
-            raise ValidationError("invalid_status", "'status' is draft, live or closed.")
-        out["status"] = payload["status"]
+        out["status"] = event_status(payload["status"])
     if "moderation" in payload:
-        if payload["moderation"] not in [m.value for m in Moderation]:
-            raise ValidationError("invalid_moderation", "'moderation' is post or pre.")
-        out["moderation"] = payload["moderation"]
+        out["moderation"] = moderation_mode(payload["moderation"])
     if "retention_days" in payload:
-        days = payload["retention_days"]
-        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
-            raise ValidationError("invalid_retention", "'retention_days' is 1 to 3650.")
-        out["retention_days"] = days
+        out["retention_days"] = retention_days(payload["retention_days"])
     if "date" in payload:
-        raw = payload["date"]
-        try:
-            out["date"] = None if raw is None else date.fromisoformat(raw)
-        except (TypeError, ValueError):
-            raise ValidationError("invalid_date", "'date' is YYYY-MM-DD.") from None
+        out["date"] = event_date(payload["date"])
+    if "timezone" in payload:
+        out["timezone"] = check_timezone(payload["timezone"])
     for field in ("speakers", "organisers"):
         if field in payload:
             out[field] = _string_list(payload, field)

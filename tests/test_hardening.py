@@ -302,7 +302,8 @@ def _problems(method: str, url: str, response) -> list[str]:  # type: ignore[no-
                                              "strict-origin-when-cross-origin"):
         problems.append(f"{where}: Referrer-Policy {headers.get('Referrer-Policy')}")
     csp = headers.get("Content-Security-Policy", "")
-    if ("default-src 'self'" not in csp or "*" in csp or "unsafe-inline" in csp
+    # 'none' is stricter still: the HTML report allows only its own stylesheet, by hash.
+    if (not re.search(r"default-src '(self|none)'", csp) or "*" in csp or "unsafe-inline" in csp
             or "unsafe-eval" in csp or "frame-ancestors 'none'" not in csp):
         problems.append(f"{where}: CSP {csp!r}")
     for cookie in headers.getlist("Set-Cookie"):

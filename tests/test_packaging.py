@@ -81,9 +81,10 @@ def test_wheel_holds_what_an_install_serves(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for locale in ("es", "pt_BR"):
         assert f"discussion/translations/{locale}/LC_MESSAGES/messages.mo" in names
-    for path in ("templates/event.html", "static/js/participant.js",
+    for path in ("templates/event.html", "templates/report.md", "static/js/participant.js",
                  "static/vendor/socket.io.min.js", "migrations/env.py",
-                 "migrations/alembic.ini", "seeds/smartcities-2016.toml"):
+                 "migrations/alembic.ini", "seeds/smartcities-2016.toml",
+                 "export/reports.py", "rules/archive.py"):
         assert f"discussion/{path}" in names, path
     assert any(n.startswith("discussion/migrations/versions/") for n in names)
 

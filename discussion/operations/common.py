@@ -53,6 +53,7 @@ def participant_for(event: Event, actor: Actor) -> Participant:
         try:
             with db.session.begin_nested():
                 db.session.add(participant)
+                Event.count_participant(event.id)  # flushes the row first: a twin fails here
         except IntegrityError:  # the same phone's other request created it first
             participant = db.session.scalars(
                 select(Participant).where(Participant.event_id == event.id, Participant.key == key)

@@ -110,3 +110,26 @@ def browser_table() -> dict[str, Any]:
         "notices": [n.value for n in Notice],
         "quotes": [q.value for q in Quote],
     }
+
+
+class Paper(enum.StrEnum):
+    """The paper size a printed report is laid out for (A4 unless told otherwise)."""
+
+    A4 = "a4"
+    LETTER = "letter"
+
+
+# Actions written to the moderation log besides the question actions: what staff did to
+# comments, posts deleted by staff, and changes to the event itself.
+_EVENT_LOG_ACTIONS = ("hide_comment", "restore_comment", "delete", "delete_comment",
+                      "create_event", "load_seed", "update_event")
+
+
+def logged_actions() -> tuple[str, ...]:
+    """Every action the moderation log may hold (an archive's log is checked against it)."""
+    return (
+        *(a.value for a in QuestionAction),
+        *_EVENT_LOG_ACTIONS,
+        *(f"status:{s.value}" for s in EventStatus),
+        *(f"moderation:{m.value}" for m in Moderation),
+    )

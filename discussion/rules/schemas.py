@@ -19,12 +19,19 @@ from pydantic_core import PydanticCustomError
 
 from ..errors import ValidationError
 from .enums import CommentAction, QuestionAction, Quote, ReasonCode
-from .text import AUTHOR_MAX, COMMENT_MAX, QUESTION_MAX, REASON_MAX, Text, clean
+from .text import (
+    AUTHOR_MAX,
+    CODE_RE,
+    COMMENT_MAX,
+    QUESTION_MAX,
+    REASON_MAX,
+    SLUG_RE,  # noqa: F401  (one place for every pattern a body may name)
+    Text,
+    clean,
+)
 
 ID_MAX = 2**31 - 1  # ids are 32-bit database keys
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -30,6 +30,14 @@ AUTHOR_MAX = 60
 REASON_MAX = 500
 TITLE_MAX = 200
 LONG_MAX = 5000  # an event's description and policy
+PLACE_MAX = 200  # an event's place, moderator, and each speaker or organiser
+TOPIC_MAX = 100  # a topic's name
+LICENCE_MAX = 100
+GENERATOR_MAX = 200  # the software that wrote an archive
+
+# Identifiers: an event's join code (stored lower-case) and a topic's slug.
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 # Refused anywhere: C0 and C1 controls but tab and line feed, DEL, the Unicode line and
 # paragraph separators, bidi embeddings, overrides and isolates (they can disguise text
@@ -89,7 +97,9 @@ def clean(
         if not required:
             return None
         raise ValidationError("empty", "'%(field)s' must not be empty.", field=field)
-    if length(text) > max_len:
+    # A text has at most as many grapheme clusters as code points: count them (slow)
+    # only when the code points are over the limit.
+    if len(text) > max_len and length(text) > max_len:
         raise ValidationError(
             "too_long",
             "'%(field)s' is longer than %(max_len)s characters.",

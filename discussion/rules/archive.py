@@ -1,0 +1,309 @@
+"""The JSON archive, declared once as pydantic models.
+
+``flask import`` parses every archive through :class:`Archive` (after its digest is
+checked: a digest proves the file was not altered, not who wrote it), so an archive is
+held to the limits the API applies to the same fields, with the same error codes: the
+text rule of :mod:`rules.text`, the enums of :mod:`rules.enums`, the event rules of
+:mod:`discussion.validation`. ``docs/export-schema.json`` is generated from these models
+(``python -m discussion.export.schema``); a test fails when the committed file differs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .. import validation
+from ..errors import ValidationError
+from .enums import QuestionStatus, logged_actions
+from .enums import Quote as QuoteValue
+from .text import (
+    AUTHOR_MAX,
+    CODE_RE,
+    COMMENT_MAX,
+    GENERATOR_MAX,
+    LICENCE_MAX,
+    LONG_MAX,
+    PLACE_MAX,
+    QUESTION_MAX,
+    REASON_MAX,
+    SLUG_RE,
+    TITLE_MAX,
+    TOPIC_MAX,
+    Text,
+)
+from .timezone import DEFAULT_TIMEZONE, TimeZoneName
+
+SCHEMA = "discussion-archive"
+SCHEMA_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
+INT_MAX = 2**31 - 1  # the database's integer columns
+LIST_MAX = 50  # topics, speakers, organisers: as the API allows
+
+
+def rule(check: Callable[[Any], Any], schema: dict[str, Any]) -> tuple[Any, Any]:
+    """A pydantic validator running one of the API's checks: same rule, same error code."""
+
+    def run(value: Any) -> Any:
+        try:
+            return check(value)
+        except ValidationError as exc:
+            raise PydanticCustomError(exc.code, exc.template, exc.params) from None
+
+    return BeforeValidator(run), WithJsonSchema(schema)
+
+
+# -- times --------------------------------------------------------------------------
+
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
+TIMESTAMP_SCHEMA = {
+    "type": "string",
+    "pattern": _TIMESTAMP.pattern,
+    "description": "ISO 8601 with seconds and a zone; exports write UTC with milliseconds "
+                   "and a Z (2016-12-08T15:04:05.123Z).",
+}
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """A time as stored: naive UTC. Strict: ``YYYY-MM-DDTHH:MM:SS[.f]`` and a zone."""
+    if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
+        raise ValidationError("invalid_time", "'%(field)s' is not an ISO 8601 time with a zone.",
+                              field="time")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        raise ValidationError("invalid_time", "'%(field)s' is not a valid time.",
+                              field="time") from None
+
+
+Timestamp = Annotated[datetime, *rule(parse_timestamp, TIMESTAMP_SCHEMA)]
+Day = Annotated[date | None, *rule(validation.event_date, {
+    "anyOf": [{"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}, {"type": "null"}],
+    "description": "The day of the event, YYYY-MM-DD.",
+})]
+
+# -- numbers and closed sets ----------------------------------------------------------
+
+Count = Annotated[int, Field(strict=True, ge=0, le=INT_MAX)]
+Id = Annotated[int, Field(strict=True, ge=1, le=INT_MAX,
+                          description="An id of the exporting database; it only ties the "
+                                      "archive together (merges, the log).")]
+Code = Annotated[str, *rule(validation.event_code, {
+    "type": "string", "pattern": CODE_RE.pattern, "description": "The event's join code.",
+})]
+Slug = Annotated[str, *rule(validation.topic_slug, {
+    "type": "string", "pattern": SLUG_RE.pattern, "maxLength": 64,
+})]
+Retention = Annotated[int, *rule(validation.retention_days, {
+    "type": "integer", "minimum": validation.RETENTION_MIN, "maximum": validation.RETENTION_MAX,
+    "description": "Days before `flask purge` removes the links between posts and people.",
+})]
+EventStatusValue = Annotated[str, *rule(validation.event_status, {
+    "enum": ["draft", "live", "closed"]})]
+ModerationValue = Annotated[str, *rule(validation.moderation_mode, {"enum": ["post", "pre"]})]
+
+
+def _quote(value: Any) -> str:
+    if not isinstance(value, str) or value not in {q.value for q in QuoteValue}:
+        raise ValidationError("invalid_quote", "'quote' must be 'named', 'anonymous' or 'none'.")
+    return value
+
+
+Quote = Annotated[str, *rule(_quote, {
+    "enum": ["named", "anonymous", "none"],
+    "description": "How the author agreed to be quoted: with their name, anonymously, or "
+                   "not at all (the text stays out of the reports).",
+})]
+ReasonCode = Annotated[str | None, *rule(
+    lambda v: validation.reason_code({"reason_code": v}),
+    {"anyOf": [{"enum": ["off_topic", "personal_attack", "personal_data", "spam",
+                         "duplicate"]}, {"type": "null"}],
+     "description": "A common reason picked from a list, shown translated."},
+)]
+Action = Literal[logged_actions()]  # type: ignore[valid-type]
+
+# -- texts: the API's limits -------------------------------------------------------------
+
+Name = Text(AUTHOR_MAX, multiline=False, required=False,
+            description="The author's name: only on posts quoted 'named', never on hidden ones.")
+Title = Text(TITLE_MAX, multiline=False)
+LongText = Text(LONG_MAX, required=False)
+Line = Text(PLACE_MAX, multiline=False)
+OptionalLine = Text(PLACE_MAX, multiline=False, required=False)
+TopicName = Text(TOPIC_MAX, multiline=False)
+Licence = Text(LICENCE_MAX, multiline=False)
+Generator = Text(GENERATOR_MAX, multiline=False)
+QuestionBody = Text(QUESTION_MAX)
+OriginalBody = Text(QUESTION_MAX, required=False)
+CommentBody = Text(COMMENT_MAX)
+Reason = Text(REASON_MAX, required=False)
+
+
+class Record(BaseModel):
+    """Every object of the archive: no member more, none less."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class TopicRecord(Record):
+    slug: Slug
+    name: TopicName
+
+
+class EventRecord(Record):
+    code: Code
+    title: Title
+    description: LongText
+    date: Day
+    timezone: TimeZoneName = DEFAULT_TIMEZONE
+    place: OptionalLine
+    moderator: OptionalLine
+    speakers: list[Line] = Field(max_length=LIST_MAX)
+    organisers: list[Line] = Field(max_length=LIST_MAX)
+    status: EventStatusValue
+    moderation: ModerationValue
+    policy: LongText
+    retention_days: Retention
+    created_at: Timestamp | None
+
+
+class Figures(Record):
+    """The summary figures at export time; ``participants`` comes back on a restore."""
+
+    participants: Count
+    questions: Count
+    votes: Count
+    comments: Count
+    answered: Count
+    pending: Count
+    hidden_questions: Count
+    hidden_comments: Count
+    merged_questions: Count = 0
+
+
+class LogEntry(Record):
+    action: Action
+    question_id: Id | None
+    comment_id: Id | None
+    reason: Reason
+    reason_code: ReasonCode = None
+    at: Timestamp
+
+
+class CommentRecord(Record):
+    id: Id
+    body: CommentBody
+    author: Name
+    quote: Quote
+    hidden: StrictBool
+    created_at: Timestamp
+
+
+class QuestionRecord(Record):
+    id: Id
+    topic: Slug | None
+    body: QuestionBody
+    original_body: OriginalBody
+    author: Name
+    quote: Quote
+    seeded: StrictBool
+    status: QuestionStatus
+    highlighted: StrictBool
+    pinned: StrictBool
+    edited: StrictBool
+    merged_into: Id | None
+    votes: Count
+    comments: Count
+    created_at: Timestamp
+    answered_at: Timestamp | None
+    thread: list[CommentRecord]
+
+
+class Digest(Record):
+    algorithm: Literal["sha256"]
+    value: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Archive(Record):
+    """A whole archive, with the references between its parts checked."""
+
+    schema_name: Literal["discussion-archive"] = Field(alias="schema")
+    schema_version: Literal[1, 2]
+    exported_at: Timestamp
+    generator: Generator
+    licence: Licence
+    event: EventRecord
+    topics: list[TopicRecord] = Field(max_length=LIST_MAX)
+    figures: Figures
+    moderation_log: list[LogEntry]
+    questions: list[QuestionRecord]
+    digest: Digest
+
+    @model_validator(mode="after")
+    def references(self) -> Archive:
+        """Slugs and ids unique; topics, merges and log entries name what exists."""
+        slugs: set[str] = set()
+        for i, topic in enumerate(self.topics):
+            if topic.slug in slugs:
+                refuse("duplicate_topic", f"topics[{i}].slug",
+                       f"the topic '{topic.slug}' is given twice")
+            slugs.add(topic.slug)
+        questions: dict[int, QuestionRecord] = {}
+        comments: set[int] = set()
+        for i, q in enumerate(self.questions):
+            if q.id in questions:
+                refuse("duplicate_id", f"questions[{i}].id", f"the id {q.id} is given twice")
+            questions[q.id] = q
+            if q.topic is not None and q.topic not in slugs:
+                refuse("unknown_topic", f"questions[{i}].topic",
+                       f"names the topic '{q.topic}', which the archive does not have")
+            for j, c in enumerate(q.thread):
+                if c.id in comments:
+                    refuse("duplicate_id", f"questions[{i}].thread[{j}].id",
+                           f"the comment id {c.id} is given twice")
+                comments.add(c.id)
+        for i, q in enumerate(self.questions):
+            if q.merged_into is None:
+                continue
+            where = f"questions[{i}].merged_into"
+            if q.merged_into == q.id:
+                refuse("merge_into_self", where, "a question cannot be merged into itself")
+            if q.merged_into not in questions:
+                refuse("question_not_found", where,
+                       f"names the question {q.merged_into}, which the archive does not have")
+            seen, at = {q.id}, questions[q.merged_into]
+            while at.merged_into is not None:
+                if at.id in seen or at.merged_into in seen:
+                    refuse("merge_cycle", where, "the merges go round in a circle")
+                seen.add(at.id)
+                nxt = questions.get(at.merged_into)
+                if nxt is None:
+                    break
+                at = nxt
+        for i, e in enumerate(self.moderation_log):
+            if e.question_id is not None and e.question_id not in questions:
+                refuse("question_not_found", f"moderation_log[{i}].question_id",
+                       f"names the question {e.question_id}, which the archive does not have")
+            if e.comment_id is not None and e.comment_id not in comments:
+                refuse("comment_not_found", f"moderation_log[{i}].comment_id",
+                       f"names the comment {e.comment_id}, which the archive does not have")
+        return self
+
+
+def refuse(code: str, where: str, message: str) -> None:
+    """Stop the parse with an error that names its place in the archive."""
+    raise PydanticCustomError(code, "{where}: {message}", {"where": where, "message": message})
