@@ -947,7 +947,9 @@ function showSimilar(found) {
   simIds = ids.slice(0, 3);
   simRows.clear();
   simList.replaceChildren(...simIds.map(simRow));
+  const was = simBox.hidden;
   simBox.hidden = !simCanShow();
+  if (was && !simBox.hidden) peekSimilar();
   // One polite message when the suggestions change, none while they stay the same.
   const key = simIds.join(',');
   if (key && key !== simSaid && !simBox.hidden) {
@@ -955,6 +957,16 @@ function showSimilar(found) {
     setTimeout(() => { announcer.textContent = plural('similar_found', simIds.length); }, 100);
   }
   simSaid = key;
+}
+/* On a small screen the region can open below the fold (or the keyboard): scroll just
+ * enough to show its title and first question, never so far that the ask box leaves. */
+function peekSimilar() {
+  const vh = window.visualViewport ? window.visualViewport.height : window.innerHeight;
+  const first = simList.firstElementChild, box = askBody.getBoundingClientRect();
+  if (!first) return;
+  const need = Math.min(first.getBoundingClientRect().bottom, simBox.getBoundingClientRect().bottom) + 8 - vh;
+  const room = box.top - 8;
+  if (need > 0 && room > 0) window.scrollBy({ top: Math.min(need, room) });
 }
 function simRow(id) {
   const base = 'sim-' + id;
