@@ -904,8 +904,10 @@ const simBox = $('similar'), simList = $('similar-list');
 const SIM_MIN = 12, SIM_PAUSE = 400;
 const simRows = new Map();
 let simIds = [], simFor = '', simSeq = 0, simTimer = null, simSaid = '', simDismissed = false;
+// In the form: its focus, or a tap in it (a tapped button does not take focus on every phone).
+let simHere = false;
 const simText = () => askBody.value.trim();
-const simCanShow = () => simIds.length > 0 && !closed && !simDismissed && form.contains(document.activeElement);
+const simCanShow = () => simIds.length > 0 && !closed && !simDismissed && simHere;
 
 function similarInput() {
   clearTimeout(simTimer);
@@ -1021,7 +1023,14 @@ askBody.addEventListener('input', () => {
   similarInput();
 });
 askBody.addEventListener('focus', similarInput);
-form.addEventListener('focusout', () => setTimeout(() => { collapse(); if (!form.contains(document.activeElement)) simBox.hidden = true; }, 200));
+form.addEventListener('focusout', () => setTimeout(collapse, 200));
+/* The region goes when the person turns to something else: focus or a tap outside the form. */
+const simAway = (e) => {
+  simHere = form.contains(e.target);
+  simBox.hidden = !(simCanShow() && simFor === simText());
+};
+document.addEventListener('focusin', simAway);
+document.addEventListener('pointerdown', simAway, { passive: true });
 form.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !simBox.hidden) { simDismissed = true; simBox.hidden = true; askBody.focus(); } });
 askAuthor.addEventListener('input', () => { askAuthor.removeAttribute('aria-invalid'); say(authorErr, ''); });
 askAuthor.addEventListener('change', () => store.set(K.name, askAuthor.value.trim()));
