@@ -83,6 +83,20 @@ def js_strings() -> dict[str, str]:
         "quote_anonymous": _("Quote without my name"),
         "quote_named": _("Quote with my name"),
         "quote_none": _("Do not quote"),
+        "show_in_list": _("Show in the list"),
+        # Said once when the questions like the draft change (not on every keystroke).
+        "similar_found_one": ngettext(
+            "%(count)s similar question below the ask box",
+            "%(count)s similar questions below the ask box",
+            1,
+            count=_COUNT,
+        ),
+        "similar_found_other": ngettext(
+            "%(count)s similar question below the ask box",
+            "%(count)s similar questions below the ask box",
+            2,
+            count=_COUNT,
+        ),
         **notice_strings(),
     }
 

@@ -198,6 +198,7 @@ function updateCard(id) {
     c.actions.append(c.del);
   }
   if (c.del && c.del.hidden === isMine) c.del.hidden = !isMine;
+  if (simRows.has(id)) updateSimRow(id);
 }
 
 function waitingCard(item) {
@@ -429,6 +430,7 @@ function onVotes(counts) {
 function forget(id) {
   id = String(id);
   qs.delete(id);
+  if (simRows.has(id)) showSimilar(simIds.filter((i) => i !== id).map((i) => qs.get(i)));
   incoming.delete(id);
   fresh.delete(id);
   const c = cards.get(id);
@@ -649,6 +651,7 @@ function submitAsk(e) {
     const cid = newId(), p = askPayload({ body, client_id: cid });
     if (askTopic.value) p.topic = askTopic.value;
     askBody.value = '';
+    clearSimilar(); // asked: what was like it is no longer the question
     askTopic.value = ''; // a topic is chosen for one question, not for the next
     askBody.removeAttribute('aria-invalid');
     store.del(K.draft + 'q');
@@ -893,6 +896,107 @@ function counter() {
   askCount.textContent = n ? nf.format(n) + ' / ' + nf.format(500) : '';
 }
 
+/* ---- "Similar questions": the room's questions that say the same as the draft ----
+ * Looked up after a pause in typing (over the socket once joined, else over HTTP), shown
+ * under the ask box with an Upvote that takes the list's own path (the outbox included).
+ * The draft is never touched. An answer for older text is dropped. */
+const simBox = $('similar'), simList = $('similar-list');
+const SIM_MIN = 12, SIM_PAUSE = 400;
+const simRows = new Map();
+let simIds = [], simFor = '', simSeq = 0, simTimer = null, simSaid = '', simDismissed = false;
+// In the form: its focus, or a tap in it (a tapped button does not take focus on every phone).
+let simHere = false;
+const simText = () => askBody.value.trim();
+const simCanShow = () => simIds.length > 0 && !closed && !simDismissed && simHere;
+
+function similarInput() {
+  clearTimeout(simTimer);
+  const text = simText();
+  if (text.length < SIM_MIN || closed) { clearSimilar(); return; }
+  if (text === simFor) { simBox.hidden = !simCanShow(); return; } // already asked for this text
+  simTimer = setTimeout(() => askSimilar(text), SIM_PAUSE);
+}
+function clearSimilar() {
+  clearTimeout(simTimer);
+  simSeq++; // whatever is on its way is now stale
+  simFor = '';
+  simSaid = '';
+  showSimilar([]);
+}
+async function askSimilar(text) {
+  const seq = ++simSeq;
+  simFor = text;
+  let found = null;
+  if (socket && socket.connected && joined) {
+    found = await new Promise((resolve) => socket.timeout(8000).emit('similar', { body: text },
+      (err, ack) => resolve(!err && ack && ack.ok ? ack.questions : null)));
+  } else if (navigator.onLine !== false) {
+    const r = await api('GET', '/api/v1/events/' + enc(CODE) + '/similar?q=' + enc(text));
+    found = r.ok && r.data ? r.data.questions : null;
+  }
+  if (seq !== simSeq || text !== simText()) return; // the draft has changed since
+  if (!Array.isArray(found)) { simFor = ''; found = []; } // failed: the next pause asks again
+  showSimilar(found);
+}
+function showSimilar(found) {
+  const ids = [];
+  for (const q of found) {
+    if (!q || q.id == null) continue;
+    const id = String(q.id);
+    if (!qs.has(id)) onQuestion(q); // newer than this page's list: it arrives like a broadcast
+    if (qs.has(id) && canSee(qs.get(id)) && !ids.includes(id)) ids.push(id);
+  }
+  simIds = ids.slice(0, 3);
+  simRows.clear();
+  simList.replaceChildren(...simIds.map(simRow));
+  const was = simBox.hidden;
+  simBox.hidden = !simCanShow();
+  if (was && !simBox.hidden) peekSimilar();
+  // One polite message when the suggestions change, none while they stay the same.
+  const key = simIds.join(',');
+  if (key && key !== simSaid && !simBox.hidden) {
+    announcer.textContent = '';
+    setTimeout(() => { announcer.textContent = plural('similar_found', simIds.length); }, 100);
+  }
+  simSaid = key;
+}
+/* On a small screen the region can open below the fold (or the keyboard): scroll just
+ * enough to show its title and first question, never so far that the ask box leaves. */
+function peekSimilar() {
+  const vh = window.visualViewport ? window.visualViewport.height : window.innerHeight;
+  const first = simList.firstElementChild, box = askBody.getBoundingClientRect();
+  if (!first) return;
+  const need = Math.min(first.getBoundingClientRect().bottom, simBox.getBoundingClientRect().bottom) + 8 - vh;
+  const room = box.top - 8;
+  if (need > 0 && room > 0) window.scrollBy({ top: Math.min(need, room) });
+}
+function simRow(id) {
+  const base = 'sim-' + id;
+  const r = {
+    body: h('p', { class: 'sim-body', id: base + '-text' }),
+    up: h('button', { type: 'button', class: 'upvote', 'aria-label': S.upvote, 'aria-pressed': 'false', 'aria-describedby': base + '-text ' + base + '-votes' }),
+    count: h('span', { class: 'count', 'aria-hidden': 'true' }),
+    votesSr: h('span', { class: 'sr-only', id: base + '-votes' }),
+    show: h('button', { type: 'button', class: 'link-btn sim-show', 'aria-describedby': base + '-text', text: S.show_in_list })
+  };
+  r.el = h('li', { class: 'sim', id: base }, [r.body, r.show, h('div', { class: 'q-vote' }, [r.up, r.count, r.votesSr])]);
+  r.up.addEventListener('click', () => { card(id); vote(id); });
+  r.show.addEventListener('click', () => { simBox.hidden = true; reveal(id); });
+  simRows.set(id, r);
+  updateSimRow(id);
+  return r.el;
+}
+function updateSimRow(id) {
+  const r = simRows.get(id), q = qs.get(id);
+  if (!r || !q) return;
+  if (r.body.textContent !== q.body) r.body.textContent = q.body;
+  r.up.setAttribute('aria-pressed', String(voted.has(id)));
+  r.up.disabled = closed || q.status === 'pending';
+  const n = shownVotes(id);
+  r.count.textContent = nf.format(n);
+  r.votesSr.textContent = plural('votes', n);
+}
+
 /* ---- start ---- */
 for (const q of DATA.questions || []) ingest(q);
 render(true);
@@ -915,8 +1019,19 @@ askBody.addEventListener('input', () => {
   say(askErr, '');
   if (askStatus.dataset.kind === 'sent') { askStatus.textContent = ''; delete askStatus.dataset.kind; }
   counter();
+  simDismissed = false;
+  similarInput();
 });
+askBody.addEventListener('focus', similarInput);
 form.addEventListener('focusout', () => setTimeout(collapse, 200));
+/* The region goes when the person turns to something else: focus or a tap outside the form. */
+const simAway = (e) => {
+  simHere = form.contains(e.target);
+  simBox.hidden = !(simCanShow() && simFor === simText());
+};
+document.addEventListener('focusin', simAway);
+document.addEventListener('pointerdown', simAway, { passive: true });
+form.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !simBox.hidden) { simDismissed = true; simBox.hidden = true; askBody.focus(); } });
 askAuthor.addEventListener('input', () => { askAuthor.removeAttribute('aria-invalid'); say(authorErr, ''); });
 askAuthor.addEventListener('change', () => store.set(K.name, askAuthor.value.trim()));
 askQuote.addEventListener('change', () => { askAuthor.removeAttribute('aria-invalid'); say(authorErr, ''); });
