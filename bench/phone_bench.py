@@ -108,7 +108,8 @@ def measure_screen(browser: Any, url: str, path: str, screen: dict[str, Any],
     page.on("websocket", on_socket)
     start = metrics(cdp)
     began = time.monotonic()
-    response = page.goto(url + path, wait_until="load")
+    # A slowed-down CPU on a shared machine can take longer than the default 30 s.
+    response = page.goto(url + path, wait_until="load", timeout=180_000)
     page_bytes = len(response.body()) if response is not None else 0
     deadline = time.monotonic() + 60
     while not acks and time.monotonic() < deadline:

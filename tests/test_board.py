@@ -538,3 +538,21 @@ def test_console_marks_and_warnings_without_javascript(
     html = page(moderator, f"/e/{CODE}/moderate")
     assert mark in html
     assert 'id="purge-warning"' not in html
+
+
+def test_board_scripts_are_a_theme_script_and_a_module_importing_lib_by_fingerprint(
+    client: FlaskClient,
+) -> None:
+    """The remembered theme is applied by a classic script before the first paint; the
+    rest is an ES module whose import of lib.js carries lib.js's fingerprint, the same
+    URL as the page's preload."""
+    html = page(client)
+    head = html.split("</head>", 1)[0]
+    theme = re.search(r'<script src="/static/js/board-theme\.js\?v=[0-9a-f]{12}"></script>', head)
+    module = re.search(r'<script type="module" src="(/static/js/board\.js\?v=[0-9a-f]{12})">', head)
+    lib = re.search(r'<link rel="modulepreload" href="/static/js/lib\.js\?v=([0-9a-f]{12})">', head)
+    assert theme and module and lib, head
+    assert theme.start() < module.start()
+    source = client.get(module.group(1)).get_data(as_text=True)
+    assert f"from './lib.js?v={lib.group(1)}'" in source
+    assert "from './lib.js'" not in source

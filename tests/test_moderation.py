@@ -1152,6 +1152,16 @@ STAFF_KEYS = {
 }
 
 
+def test_console_script_is_a_module_importing_lib_by_fingerprint(org: Staff) -> None:
+    html = org.client.get(f"/e/{CODE}/moderate").get_data(as_text=True)
+    module = re.search(r'<script type="module" src="(/static/js/moderate\.js\?v=[0-9a-f]{12})">',
+                       html)
+    lib = re.search(r'<link rel="modulepreload" href="/static/js/lib\.js\?v=([0-9a-f]{12})">', html)
+    assert module and lib
+    source = org.client.get(module.group(1)).get_data(as_text=True)
+    assert f"from './lib.js?v={lib.group(1)}'" in source
+
+
 @pytest.mark.parametrize("page,script,dynamic", [
     (f"/e/{CODE}/moderate", "moderate.js", CONSOLE_KEYS),
     ("/staff", "staff.js", STAFF_KEYS),

@@ -7,9 +7,14 @@
  *                               kids are nodes or strings, falsy ones skipped
  *   pageData(id = 'page-data')  the JSON of a <script type="application/json"> block, or {}
  *   fill(s, vars)               "%(name)s" placeholders of a translated string filled in
- *   formats(locale, strings)    { nf, fmt(s, n), plural(key, n), ms(iso), ago(iso), date(iso) }
- *                               numbers, plural forms (Intl.PluralRules picks "<key>_one" or
- *                               "<key>_other" in strings) and relative dates in that locale
+ *   formats(locale, strings)    { nf, fmt(s, n), plural(key, n), pattern(key, n), ms(iso),
+ *                               ago(iso), date(iso) }: numbers, plural forms (Intl.PluralRules
+ *                               picks "<key>_one" or "<key>_other" in strings; pattern() is
+ *                               that string before the number is filled in) and relative
+ *                               dates in that locale
+ *   ms(iso)                     one of our UTC timestamps in epoch milliseconds (0 if none)
+ *   intl(Ctor, locale, opts)    new Intl.<Ctor>(locale, opts), in English if the locale is
+ *                               refused (for the formats a page needs beyond formats())
  *   csrfToken()                 the page's <meta name="csrf-token">
  *   api(method, url, body)      fetch JSON with the X-CSRFToken header; resolves (never
  *                               rejects) to { ok, status, data, error: {code, message} };
@@ -42,7 +47,7 @@ export function fill(s, vars) {
   return String(s || '').replace(/%\((\w+)\)s/g, (m, k) => (vars && vars[k] != null ? String(vars[k]) : m));
 }
 
-const intl = (Ctor, locale, opts) => {
+export const intl = (Ctor, locale, opts) => {
   try { return new Ctor(locale, opts); } catch (e) { return new Ctor('en', opts); }
 };
 
@@ -61,7 +66,8 @@ export function formats(locale, strings) {
   const pr = intl(Intl.PluralRules, loc);
   const rtf = Intl.RelativeTimeFormat && intl(Intl.RelativeTimeFormat, loc, { numeric: 'auto', style: 'short' });
   const fmt = (s, n) => String(s || '').replace(/%\((num|count)\)s/g, nf.format(n));
-  const plural = (key, n) => fmt(S[key + (pr.select(n) === 'one' ? '_one' : '_other')] || S[key + '_other'], n);
+  const pattern = (key, n) => S[key + (pr.select(n) === 'one' ? '_one' : '_other')] || S[key + '_other'] || '';
+  const plural = (key, n) => fmt(pattern(key, n), n);
   const ago = (iso) => {
     const t = ms(iso);
     if (!t || !rtf) return '';
@@ -76,7 +82,7 @@ export function formats(locale, strings) {
     if (!t) return '';
     return intl(Intl.DateTimeFormat, loc, timed ? { dateStyle: 'long', timeStyle: 'short' } : { dateStyle: 'long', timeZone: 'UTC' }).format(t);
   };
-  return { nf, fmt, plural, ms, ago, date };
+  return { nf, fmt, plural, pattern, ms, ago, date };
 }
 
 export function csrfToken() {

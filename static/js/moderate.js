@@ -1,15 +1,16 @@
 /* Moderator console: every question of one event, live over Socket.IO, with the
  * moderation actions, keyboard shortcuts, the moderation log and event controls.
- * Plain ES2019, no build step. Data comes from #page-data, translated strings
- * from #strings; user text is only ever set with textContent. Actions go over
- * HTTP with the page's CSRF token; the socket keeps the list in sync. */
-(function () {
-  'use strict';
-  var $ = function (id) { return document.getElementById(id); };
-  var dataEl = $('page-data');
-  if (!dataEl) return;
-  var DATA = JSON.parse(dataEl.textContent);
-  var S = JSON.parse(($('strings') || {}).textContent || '{}');
+ * A native ES module (no build step) on lib.js's element helper, formatting and JSON
+ * calls. Data comes from #page-data, translated strings from #strings; user text is
+ * only ever set with textContent. Actions go over HTTP with the page's CSRF token; the
+ * socket keeps the list in sync. */
+import { $, h, pageData, fill, formats, intl, ms as isoMs, api as request } from './lib.js';
+
+if ($('page-data')) start();
+
+function start() {
+  var DATA = pageData();
+  var S = pageData('strings');
   var EVENT = DATA.event || {};
   var CODE = EVENT.code;
   /* Shortcut letters in the language shown (discussion/board.py console_keys): the key
@@ -58,47 +59,20 @@
   var socket = null;
 
   /* ---------- formatting ---------- */
-  function intl(Ctor, opts) {
-    try { return new Ctor(LOCALE, opts); } catch (e) { return new Ctor('en', opts); }
-  }
-  var nf = intl(Intl.NumberFormat);
-  var pr = intl(Intl.PluralRules);
-  var timeFmt = intl(Intl.DateTimeFormat, { hour: '2-digit', minute: '2-digit' });
-  var fullFmt = intl(Intl.DateTimeFormat, { dateStyle: 'medium', timeStyle: 'short' });
+  var F = formats(LOCALE, S);
+  var nf = F.nf;
+  var plural = F.plural;
+  var timeFmt = intl(Intl.DateTimeFormat, LOCALE, { hour: '2-digit', minute: '2-digit' });
+  var fullFmt = intl(Intl.DateTimeFormat, LOCALE, { dateStyle: 'medium', timeStyle: 'short' });
+  /* A translated string filled in: a count in the page's number format, ids plain (#1234). */
   function fmt(s, vars) {
-    return String(s || '').replace(/%\((\w+)\)s/g, function (m, k) {
-      if (!vars || vars[k] == null) return m;
-      return k === 'count' ? nf.format(vars[k]) : String(vars[k]);  // ids stay plain: #1234
-    });
+    return fill(s, vars && vars.count != null ? Object.assign({}, vars, { count: nf.format(vars.count) }) : vars);
   }
-  function plural(key, n) {
-    var s = S[key + (pr.select(n) === 'one' ? '_one' : '_other')] || S[key + '_other'] || '%(count)s';
-    return fmt(s, { count: n });
-  }
-  function parseTime(iso) {
-    if (!iso) return null;
-    var s = String(iso);
-    var d = new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(s) ? s : s + 'Z');
-    return isNaN(d.getTime()) ? null : d;
-  }
+  function parseTime(iso) { var t = isoMs(iso); return t ? new Date(t) : null; }
   function clock(iso) { var d = parseTime(iso); return d ? timeFmt.format(d) : ''; }
   function fullTime(iso) { var d = parseTime(iso); return d ? fullFmt.format(d) : ''; }
 
   /* ---------- DOM helpers ---------- */
-  function h(tag, props, kids) {
-    var el = document.createElement(tag);
-    if (props) {
-      Object.keys(props).forEach(function (k) {
-        var v = props[k];
-        if (v == null || v === false) return;
-        if (k === 'class') el.className = v;
-        else if (k === 'text') el.textContent = v;
-        else el.setAttribute(k, v === true ? '' : v);
-      });
-    }
-    (kids || []).forEach(function (c) { if (c) el.append(c); });
-    return el;
-  }
   function tag(text, cls) { return h('span', { class: 'tag' + (cls ? ' ' + cls : ''), text: text }); }
   function kbd(key) { return h('kbd', { 'aria-hidden': 'true', text: key.toUpperCase() }); }
   function say(el, msg) { if (el) el.textContent = msg || ''; }
@@ -109,29 +83,19 @@
   }
 
   /* ---------- HTTP ---------- */
-  function csrf() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.content : ''; }
   function errorText(err) {
     if (!err) return S.err_generic;
     if (err.code && S['err_' + err.code]) return S['err_' + err.code];
     return err.message || S.err_generic;
   }
-  /* Resolves {ok, status, data}; never rejects. Errors carry a readable sentence. */
+  /* lib.js's api() with a readable sentence: resolves {ok, status, data} or
+   * {ok: false, status, error, message}; never rejects. A lost login reads as such. */
   function api(method, url, body) {
-    var opts = { method: method, credentials: 'same-origin',
-      headers: { Accept: 'application/json', 'X-CSRFToken': csrf() } };
-    if (body !== undefined) {
-      opts.headers['Content-Type'] = 'application/json';
-      opts.body = JSON.stringify(body);
-    }
-    return fetch(url, opts).then(function (res) {
-      return res.json().catch(function () { return null; }).then(function (data) {
-        if (res.ok) return { ok: true, status: res.status, data: data };
-        var err = (data && data.error) || { code: 'http_' + res.status, message: '' };
-        if (res.status === 401) err = { code: 'login_required', message: err.message };
-        return { ok: false, status: res.status, error: err, message: errorText(err) };
-      });
-    }, function () {
-      return { ok: false, status: 0, error: { code: 'network' }, message: S.err_network };
+    return request(method, url, body).then(function (r) {
+      if (r.ok) return r;
+      if (r.status === 0) return { ok: false, status: 0, error: r.error, message: S.err_network };
+      var err = r.status === 401 ? { code: 'login_required', message: r.error.message } : r.error;
+      return { ok: false, status: r.status, data: r.data, error: err, message: errorText(err) };
     });
   }
 
@@ -1107,7 +1071,7 @@
     if (!d || isNaN(d.getTime())) return null;
     return new Date(d.getFullYear(), d.getMonth(), d.getDate());
   }
-  var dayFmt = intl(Intl.DateTimeFormat, { dateStyle: 'long' });
+  var dayFmt = intl(Intl.DateTimeFormat, LOCALE, { dateStyle: 'long' });
   function renderRetention() {
     var box = $('purge-warning');  // organisers only
     if (!box) return;
@@ -1408,4 +1372,4 @@
   rebuild(DATA.questions);
   refreshLog();
   connect();
-})();
+}

@@ -180,10 +180,18 @@ def test_rising_card_stays_on_top_and_nothing_leaves_a_gap(new_context, server, 
     shown = page.locator("#b-list > li:not(.is-clipped)").evaluate_all(
         "els => els.map(e => Number(e.dataset.id))"
     )
-    beyond = page.locator("#b-list > li.is-clipped").evaluate_all(
-        "els => els.map(e => Number(e.dataset.id))"
-    )
+    # Beyond the fold: ranked questions the wall has no card for (only the cards that
+    # can be shown are built).
+    beyond = page.evaluate("""() => {
+      const data = JSON.parse(document.getElementById('page-data').textContent);
+      const built = new Set(Array.from(document.querySelectorAll('#b-list > li, #b-recent > li'),
+                                       e => Number(e.dataset.id)));
+      return data.questions
+        .filter(q => q.status === 'visible' && !q.highlighted && !built.has(q.id))
+        .map(q => q.id);
+    }""")
     assert shown and beyond, (shown, beyond)
+    assert page.locator("#b-list > li.is-clipped").count() == 0
     # The hardest case of the trials: a card from beyond the fold overtakes every card
     # on the wall.
     riser, passed = beyond[0], shown
@@ -204,7 +212,9 @@ def test_rising_card_stays_on_top_and_nothing_leaves_a_gap(new_context, server, 
             transform: getComputedStyle(r).transform,
             hit: hit && hit.closest('li') ? Number(hit.closest('li').dataset.id) : null,
             z: Number(getComputedStyle(r).zIndex) || 0,
-            passedZ: passed.map(id => Number(getComputedStyle(card(id)).zIndex) || 0),
+            // A card it pushes beyond the fold is dropped from the page.
+            passedZ: passed.map(card).filter(Boolean)
+              .map(c => Number(getComputedStyle(c).zIndex) || 0),
             opacity: Number(getComputedStyle(r).opacity),
           });
         }
@@ -224,7 +234,7 @@ def test_rising_card_stays_on_top_and_nothing_leaves_a_gap(new_context, server, 
         # (below the list's edge it is still coming up from beyond the fold).
         if s["y"] < s["listBottom"] - 2:
             assert s["hit"] == riser, s
-        assert s["z"] > max(s["passedZ"]), s
+        assert s["z"] > max(s["passedZ"], default=0), s
         assert s["opacity"] == 1, s
     tops = [s["top"] for s in moving]
     assert tops == sorted(tops, reverse=True), "the rising card went back down"
@@ -239,9 +249,10 @@ def test_votes_settle_instead_of_hopping(new_context, server, room) -> None:
       new MutationObserver(ms => { if (ms.some(m => m.type === 'childList')) window.reorders++; })
         .observe(list, {childList: true});
     }""")
-    # Six votes in a row for the last two cards: counts change at once, the order at
-    # most every 1.6 s.
-    last = page.locator("#b-list > li").evaluate_all("els => els.map(e => Number(e.dataset.id))")
+    # Six votes in a row for the last two questions of the ranking (beyond the fold, so
+    # each vote may bring one onto the wall): counts change at once, the order at most
+    # every 1.6 s.
+    last = [q["id"] for q in Api(server).questions() if q["status"] == "visible"]
     a, b = last[-1], last[-2]
     for i in range(6):
         Api(server).vote(a if i % 2 else b)
@@ -301,3 +312,39 @@ def test_f_toggles_full_screen(new_context, server, room) -> None:
     page.wait_for_function("() => document.fullscreenElement === null")
     expect(page.locator("#b-fullscreen-label")).to_have_text("Full screen")
 
+
+
+BUILT = """() => ({
+  list: Array.from(document.querySelectorAll('#b-list > li'), e => Number(e.dataset.id)),
+  clipped: document.querySelectorAll('#b-list > li.is-clipped').length,
+  recent: Array.from(document.querySelectorAll('#b-recent > li:not(.is-clipped)'),
+                     e => Number(e.dataset.id)),
+  cards: document.querySelectorAll('.b-card, .b-acard, .b-rcard').length,
+  more: document.getElementById('b-more').textContent,
+})"""
+
+
+def test_a_big_room_builds_only_the_cards_it_shows(new_context, own_server) -> None:
+    """With 150 questions the wall holds a handful of cards: none is built beyond the
+    fold, the rest are counted, and a question voted up from far below reaches the top."""
+    for i in range(150):
+        Api(own_server).ask(f"Question {i + 1} of a big room: who keeps the sensor data "
+                            f"of district {i + 1}, and for how long?")
+    page = open_board(new_context, own_server, "1080", "dark", "idle=60000")
+    built = page.evaluate(BUILT)
+    visible = [q["id"] for q in Api(own_server).questions() if q["status"] == "visible"]
+    assert len(visible) > 150
+    assert 0 < len(built["list"]) < 12 and built["clipped"] == 0, built
+    assert built["cards"] < 25, built
+    assert built["list"] == visible[:len(built["list"])]
+    hidden = len(visible) - len(built["list"]) - len(set(built["recent"]) - set(built["list"]))
+    assert re.search(rf"\b{hidden}\b", built["more"]), (hidden, built)
+
+    on_wall = set(built["list"] + built["recent"])
+    far = next(qid for qid in reversed(visible) if qid not in on_wall)
+    vote(own_server, far, 30)
+    expect(page.locator("#b-list > li").first).to_have_attribute("data-id", str(far), timeout=5000)
+    expect(page.locator("#b-list > li").first.locator(".b-pill-n")).to_have_text("30")
+    after = page.evaluate(BUILT)
+    assert after["clipped"] == 0 and len(after["list"]) < 12, after
+    assert_nothing_cut(page)
