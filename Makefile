@@ -43,10 +43,12 @@ dev: setup
 
 test: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/ruff format --check discussion
 
 format: install-test

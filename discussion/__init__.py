@@ -116,7 +116,7 @@ def _socketio_middleware(server: Any, app: Flask) -> Any:
     """
     import socketio as python_socketio
 
-    class Middleware(python_socketio.WSGIApp):  # type: ignore[misc]
+    class Middleware(python_socketio.WSGIApp):  # type: ignore[misc]  # socketio has no types
         def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
             environ["flask.app"] = app
             return super().__call__(environ, start_response)
@@ -250,7 +250,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "sweptmemory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     if app.config["PROXY_FIX"]:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # WSGI middleware
             app.wsgi_app, x_for=0, x_proto=1, x_host=1, x_prefix=1
         )
 
@@ -311,14 +311,20 @@ def _init_extensions(app: Flask) -> None:
         # copy of it to keep (about 0.35 KB per phone).
         manage_session=False,
     )
-    app.wsgi_app = app.wsgi_app.wsgi_app  # type: ignore[attr-defined,method-assign]
-    app.wsgi_app = socketio.sockio_mw = _socketio_middleware(  # type: ignore[method-assign]
-        socketio.server, app
-    )
+    # Unwrap Flask-SocketIO's own middleware to put ours (without the environ copy) there.
+    # The SocketIO stubs leave out its server and middleware, internal to it.
+    sockio_mw: Any = app.wsgi_app
+    app.wsgi_app = sockio_mw.wsgi_app  # type: ignore[method-assign]  # WSGI middleware
+    server: Any = socketio.server  # type: ignore[attr-defined]  # not in the stubs
+    middleware = _socketio_middleware(server, app)
+    socketio.sockio_mw = middleware  # type: ignore[attr-defined]  # not in the stubs
+    app.wsgi_app = middleware  # type: ignore[method-assign]  # WSGI middleware
     coalescer.configure(app)
     similar.init_app(app)
     # Engine.IO answers /socket.io/ outside Flask: its responses get the headers too.
-    app.wsgi_app = SecurityHeaders(app.wsgi_app, app.config)  # type: ignore[method-assign]
+    app.wsgi_app = SecurityHeaders(  # type: ignore[method-assign]  # WSGI middleware
+        app.wsgi_app, app.config
+    )
 
 
 class IdConverter(IntegerConverter):

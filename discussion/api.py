@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, make_response, request
+from flask import Blueprint, Flask, Response, jsonify, make_response, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -28,7 +29,7 @@ from .rules.schemas import moderation, parse
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
 
-def error(code: str, message: str, status: int):  # type: ignore[no-untyped-def]
+def error(code: str, message: str, status: int) -> tuple[Response, int]:
     """The error shape of the contract."""
     return jsonify({"error": {"code": code, "message": message}}), status
 
@@ -53,14 +54,14 @@ def _json() -> Any:
 
 @bp.get("/events/<code>")
 @access(Need.ANYONE)
-def get_event(code: str):  # type: ignore[no-untyped-def]
+def get_event(code: str) -> ResponseReturnValue:
     """The event with its topics."""
     return jsonify(event_dict(find_event(code, http_actor())))
 
 
 @bp.get("/events/<code>/questions")
 @access(Need.ANYONE)
-def get_questions(code: str):  # type: ignore[no-untyped-def]
+def get_questions(code: str) -> ResponseReturnValue:
     """The questions the caller may see, ranked."""
     actor = http_actor()
     event = find_event(code, actor)
@@ -73,7 +74,7 @@ def get_questions(code: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/events/<code>/similar")
 @access(Need.ANYONE)
-def get_similar(code: str):  # type: ignore[no-untyped-def]
+def get_similar(code: str) -> ResponseReturnValue:
     """Up to three visible questions that say the same as ``q``, best first."""
     actor = http_actor()
     event = find_event(code, actor)
@@ -83,7 +84,7 @@ def get_similar(code: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/events/<code>/questions")
 @access(Need.PARTICIPANT)
-def post_question(code: str):  # type: ignore[no-untyped-def]
+def post_question(code: str) -> ResponseReturnValue:
     """Ask a question (201), or return the stored one for a repeated client_id (200)."""
     actor = http_actor()
     event = find_event(code, actor)
@@ -94,14 +95,14 @@ def post_question(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/questions/<id:question_id>/vote", methods=["PUT", "DELETE"])
 @access(Need.PARTICIPANT)
-def put_vote(question_id: int):  # type: ignore[no-untyped-def]
+def put_vote(question_id: int) -> ResponseReturnValue:
     """Upvote (PUT) or take back (DELETE); repeating either changes nothing."""
     return jsonify(operations.vote(http_actor(), question_id, request.method == "PUT"))
 
 
 @bp.route("/questions/<id:question_id>/comments", methods=["GET", "POST"])
 @access(Need.PARTICIPANT)
-def comments(question_id: int):  # type: ignore[no-untyped-def]
+def comments(question_id: int) -> ResponseReturnValue:
     """GET: a question's thread, oldest first. POST: comment (201), or the stored
     comment for a repeated client_id (200). One rule, so a bad id is 404 for both."""
     if request.method == "GET":
@@ -114,7 +115,7 @@ def comments(question_id: int):  # type: ignore[no-untyped-def]
 
 @bp.delete("/questions/<id:question_id>")
 @access(Need.AUTHOR_OR_MODERATOR)
-def delete_question(question_id: int):  # type: ignore[no-untyped-def]
+def delete_question(question_id: int) -> ResponseReturnValue:
     """Delete a question (its author, or staff)."""
     operations.delete_question(http_actor(), question_id)
     return "", 204
@@ -122,7 +123,7 @@ def delete_question(question_id: int):  # type: ignore[no-untyped-def]
 
 @bp.delete("/comments/<id:comment_id>")
 @access(Need.AUTHOR_OR_MODERATOR)
-def delete_comment(comment_id: int):  # type: ignore[no-untyped-def]
+def delete_comment(comment_id: int) -> ResponseReturnValue:
     """Delete a comment (its author, or staff)."""
     operations.delete_comment(http_actor(), comment_id)
     return "", 204
@@ -130,7 +131,7 @@ def delete_comment(comment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.delete("/events/<code>/me")
 @access(Need.PARTICIPANT)
-def forget_me(code: str):  # type: ignore[no-untyped-def]
+def forget_me(code: str) -> ResponseReturnValue:
     """Forget me: erase or anonymise everything this participant posted in the event."""
     actor = http_actor()
     return jsonify(operations.forget_me(actor, find_event(code, actor)))
@@ -138,7 +139,7 @@ def forget_me(code: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/events/<code>/moderation")
 @access(Need.ANYONE)
-def public_moderation(code: str):  # type: ignore[no-untyped-def]
+def public_moderation(code: str) -> ResponseReturnValue:
     """The public side of moderation: policy, how much is hidden, and why; never the text."""
     return jsonify(queries.public_moderation(find_event(code, http_actor())))
 
@@ -148,7 +149,7 @@ def public_moderation(code: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/events")
 @access(Need.ORGANISER)
-def create_event():  # type: ignore[no-untyped-def]
+def create_event() -> ResponseReturnValue:
     """Create an event (organisers)."""
     data = validation.event_fields(_body(), creating=True)
     event = operations.create_event(http_actor(), data)
@@ -157,7 +158,7 @@ def create_event():  # type: ignore[no-untyped-def]
 
 @bp.patch("/events/<code>")
 @access(Need.MODERATOR)
-def patch_event(code: str):  # type: ignore[no-untyped-def]
+def patch_event(code: str) -> ResponseReturnValue:
     """Change an event: status and moderation mode (its moderators), anything (organisers)."""
     actor = http_actor()
     event = find_event(code, actor)
@@ -167,7 +168,7 @@ def patch_event(code: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/questions/<id:question_id>/moderate")
 @access(Need.MODERATOR)
-def moderate_question(question_id: int):  # type: ignore[no-untyped-def]
+def moderate_question(question_id: int) -> ResponseReturnValue:
     """One moderation action on a question; answers the (staff) Question."""
     given = parse(schemas.QuestionModeration, _json())
     return jsonify(operations.moderate_question(http_actor(), question_id, **moderation(given)))
@@ -175,7 +176,7 @@ def moderate_question(question_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/comments/<id:comment_id>/moderate")
 @access(Need.MODERATOR)
-def moderate_comment(comment_id: int):  # type: ignore[no-untyped-def]
+def moderate_comment(comment_id: int) -> ResponseReturnValue:
     """Hide or restore a comment, or mute its author."""
     given = parse(schemas.CommentModeration, _json())
     return jsonify(operations.moderate_comment(http_actor(), comment_id, **moderation(given)))
@@ -183,7 +184,7 @@ def moderate_comment(comment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/events/<code>/moderation-log")
 @access(Need.MODERATOR)
-def moderation_log(code: str):  # type: ignore[no-untyped-def]
+def moderation_log(code: str) -> ResponseReturnValue:
     """Every moderation action of the event, newest first (staff)."""
     actor = http_actor()
     event = find_event(code, actor)
@@ -203,7 +204,7 @@ def moderation_log(code: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/openapi.json")
 @access(Need.ANYONE)
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     """The OpenAPI 3.1 description of this API."""
     return jsonify(openapi_document())
 
@@ -222,7 +223,7 @@ def init_app(app: Flask) -> None:
     into the contract's error shape."""
 
     @app.errorhandler(DomainError)
-    def _domain_error(exc: DomainError):  # type: ignore[no-untyped-def]
+    def _domain_error(exc: DomainError) -> ResponseReturnValue:
         db.session.rollback()
         if request.path.startswith("/api/") or request.is_json:
             return error(exc.code, exc.message, exc.status)
@@ -231,7 +232,7 @@ def init_app(app: Flask) -> None:
         return error_page(exc.status, exc.message)
 
     @app.errorhandler(OperationalError)
-    def _database_error(exc: OperationalError):  # type: ignore[no-untyped-def]
+    def _database_error(exc: OperationalError) -> ResponseReturnValue:
         busy = database_busy(exc)
         if busy is None:
             raise exc  # a real fault: Flask logs it and answers 500
@@ -241,7 +242,7 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf_error(exc: CSRFError) -> ResponseReturnValue:
         message = gettext(
             "Missing or invalid CSRF token: send the page's csrf-token as X-CSRFToken."
         )
@@ -252,7 +253,7 @@ def init_app(app: Flask) -> None:
         return error_page(400, message)
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
         message = _http_message(exc)
         if request.path.startswith("/api/"):
             code = (exc.name or "error").lower().replace(" ", "_")
@@ -269,7 +270,7 @@ def _http_message(exc: HTTPException) -> str:
     one replaced by a sentence in the reader's language."""
     if exc.description and exc.description != type(exc).description:
         return exc.description
-    messages = {
+    messages: dict[int, str] = {
         400: gettext("The request could not be understood."),
         401: gettext("Log in as staff to do this."),
         403: gettext("You do not have the right to do this."),
@@ -278,12 +279,13 @@ def _http_message(exc: HTTPException) -> str:
         413: gettext("The request is too large."),
         429: gettext("Too many requests: wait a moment and try again."),
     }
-    return messages.get(exc.code or 500, gettext("Something went wrong; try again."))
+    fallback: str = gettext("Something went wrong; try again.")
+    return messages.get(exc.code or 500, fallback)
 
 
 @bp.get("/events")
 @access(Need.STAFF)
-def list_events():  # type: ignore[no-untyped-def]
+def list_events() -> ResponseReturnValue:
     """Staff: the events this user can moderate (all of them for organisers)."""
     user = policy.require_staff(http_actor())
     return jsonify({"events": [event_dict(e) for e in operations.events_for(user)]})
@@ -291,7 +293,7 @@ def list_events():  # type: ignore[no-untyped-def]
 
 @bp.post("/events/seed")
 @access(Need.ORGANISER)
-def seed_event():  # type: ignore[no-untyped-def]
+def seed_event() -> ResponseReturnValue:
     """Organisers: load a seed file (TOML text, or JSON ``{"toml": "..."}``); idempotent."""
     from .seeding import SeedError, parse_seed_text
 

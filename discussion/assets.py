@@ -63,7 +63,8 @@ class Assets:
             self.version(dep) == seen for dep, seen in hit.deps.items()
         ):
             return hit
-        data, deps = path.read_bytes(), {}
+        data = path.read_bytes()
+        deps: dict[str, str] = {}
         if filename.endswith(".js") and depth < 5:
             data, deps = self._link_imports(filename, data, depth)
         entry = _Entry(mtime, data, hashlib.sha256(data).hexdigest()[:12], deps)

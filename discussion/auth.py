@@ -25,6 +25,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select, update
@@ -194,7 +195,8 @@ class LoginThrottle:
 
 
 def _throttle() -> LoginThrottle:
-    return current_app.extensions["discussion.login_throttle"]  # type: ignore[no-any-return]
+    throttle: LoginThrottle = current_app.extensions["discussion.login_throttle"]
+    return throttle
 
 
 def _login_client() -> str:
@@ -207,7 +209,7 @@ def _login_client() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @access(Need.ANYONE)
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     """The staff login form (fields ``email`` and ``password``); staff land on their
     events, or where they were going."""
     from .extensions import socketio
@@ -230,7 +232,7 @@ def login():  # type: ignore[no-untyped-def]
             return Response(page, 429, headers={"Retry-After": str(seconds)})
         slow = throttle.account_delay(email)
         if slow:
-            socketio.sleep(slow)
+            socketio.sleep(slow)  # type: ignore[arg-type]  # stubs say int; seconds may be float
         user = authenticate(email, request.form.get("password", ""))
         if user is not None:
             throttle.succeeded(client)
@@ -246,7 +248,7 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.route("/logout", methods=["GET", "POST"])
 @access(Need.ANYONE)
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     """POST (with the CSRF token) ends the staff session, here and everywhere: every
     cookie and open socket of the account. A GET only shows the button."""
     from .views import render
@@ -257,7 +259,9 @@ def logout():  # type: ignore[no-untyped-def]
         end_sessions(int(current_user.id))
         db.session.commit()
         logout_user()
-        signals.staff_rights_changed.send(current_app._get_current_object())
+        signals.staff_rights_changed.send(
+            current_app._get_current_object()  # type: ignore[attr-defined]  # the real app
+        )
     session.clear()
     return redirect(url_for("views.index"))
 
@@ -266,7 +270,6 @@ def init_app(app: Flask) -> None:
     """Flask-Login: load staff users from the session cookie, refusing old versions."""
     app.extensions["discussion.login_throttle"] = LoginThrottle(app)
 
-    @login_manager.user_loader
     def _load(session_id: str) -> User | None:
         user_id, _sep, version = str(session_id).partition(".")
         try:
@@ -277,6 +280,9 @@ def init_app(app: Flask) -> None:
             return None
         return user
 
+    # Registered by a call: flask_login ships no types, and its decorator would erase
+    # _load's.
+    login_manager.user_loader(_load)
     login_manager.login_view = "auth.login"
     # Revocation is by session version; Flask-Login's own session protection would
     # put a hash of the address and user agent into the cookie, which we do not keep.

@@ -139,7 +139,9 @@ def ensure_organiser(email: str) -> None:
 
 
 def _user(email: str) -> User:
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    user: User | None = db.session.scalar(
+        select(User).where(User.email == email.strip().lower())
+    )
     if user is None:
         raise click.ClickException(f"There is no staff account for {email}.")
     return user
@@ -153,7 +155,9 @@ def _rights_changed() -> None:
     from . import signals
 
     db.session.commit()
-    signals.staff_rights_changed.send(current_app._get_current_object())
+    signals.staff_rights_changed.send(
+        current_app._get_current_object()  # type: ignore[attr-defined]  # the real app
+    )
 
 
 @users.command("set-password")

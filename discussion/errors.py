@@ -27,7 +27,7 @@ class DomainError(Exception):
         from flask_babel import gettext
 
         if has_request_context():
-            return gettext(self.template, **self.params)
+            return str(gettext(self.template, **self.params))
         return self.template % self.params if self.params else self.template
 
     def to_dict(self) -> dict[str, Any]:

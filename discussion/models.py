@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -23,15 +24,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
-from .rules.enums import (  # noqa: F401  (the enums models store, declared in rules)
-    EventStatus,
-    Moderation,
-    QuestionStatus,
-    Quote,
-    ReasonCode,
-    Role,
-)
+from .extensions import Base, db
+
+# The enums the models store, declared in rules and re-exported here by name.
+from .rules.enums import EventStatus as EventStatus
+from .rules.enums import Moderation as Moderation
+from .rules.enums import QuestionStatus as QuestionStatus
+from .rules.enums import Quote as Quote
+from .rules.enums import ReasonCode as ReasonCode
+from .rules.enums import Role as Role
+
+if TYPE_CHECKING:
+    # db.Model is built at run time as a subclass of Base (plus the session query
+    # property, which this code does not use); a type checker sees only Base's mapping.
+    Model = Base
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:
@@ -63,7 +71,7 @@ EVENT_SCALARS = (
 )
 
 
-class Event(db.Model):
+class Event(Model):
     """A workshop session with its own join code, topics and questions."""
 
     __tablename__ = "events"
@@ -115,7 +123,7 @@ class Event(db.Model):
         )
 
 
-class Topic(db.Model):
+class Topic(Model):
     """A theme of the event; questions may carry one."""
 
     __tablename__ = "topics"
@@ -131,7 +139,7 @@ class Topic(db.Model):
     __table_args__ = (UniqueConstraint("event_id", "slug", name="uq_topics_event_slug"),)
 
 
-class Participant(db.Model):
+class Participant(Model):
     """A pseudonymous participant of one event: no name, no address, no user agent.
 
     ``key`` is an HMAC, keyed with the app's secret, of the random token in the
@@ -154,7 +162,7 @@ class Participant(db.Model):
     __table_args__ = (UniqueConstraint("event_id", "key", name="uq_participants_event_key"),)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):  # type: ignore[misc]  # flask_login ships no types
     """A staff account (organiser or moderator); participants never have one."""
 
     __tablename__ = "users"
@@ -179,7 +187,7 @@ class User(UserMixin, db.Model):
     __table_args__ = (CheckConstraint("role in ('organiser', 'moderator')", name="role"),)
 
 
-class Question(db.Model):
+class Question(Model):
     """A question of an event, seeded by the organisers or asked by a participant."""
 
     __tablename__ = "questions"
@@ -226,7 +234,7 @@ class Question(db.Model):
     )
 
 
-class QuestionRemoval(db.Model):
+class QuestionRemoval(Model):
     """A question that left some audience's list at an event version: deleted, merged,
     hidden, or (a pending one) rejected. Kept for the last ``JOIN_WINDOW`` versions
     only, so that a reconnecting client can be told which ids to drop.
@@ -251,7 +259,7 @@ class QuestionRemoval(db.Model):
     __table_args__ = (Index("ix_question_removals_event_version", "event_id", "version"),)
 
 
-class Vote(db.Model):
+class Vote(Model):
     """One participant's upvote of one question; the primary key makes it one per person."""
 
     __tablename__ = "votes"
@@ -267,7 +275,7 @@ class Vote(db.Model):
     __table_args__ = (Index("ix_votes_participant", "participant_id"),)
 
 
-class Comment(db.Model):
+class Comment(Model):
     """A comment in a question's thread."""
 
     __tablename__ = "comments"
@@ -291,7 +299,7 @@ class Comment(db.Model):
     )
 
 
-class ModerationEntry(db.Model):
+class ModerationEntry(Model):
     """One moderation action: who, when, what and why. Never deleted."""
 
     __tablename__ = "moderation_log"

@@ -15,6 +15,7 @@ import gc  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+from typing import Any  # noqa: E402
 
 import click  # noqa: E402
 import gevent  # noqa: E402
@@ -28,7 +29,7 @@ from .live import coalescer  # noqa: E402
 log = logging.getLogger("discussion.server")
 
 
-class QuietHandler(WebSocketHandler):
+class QuietHandler(WebSocketHandler):  # type: ignore[misc]  # gevent-websocket has no types
     """gevent-websocket's handler without its access log (it writes client addresses),
     refusing websockets from foreign origins before the upgrade.
 
@@ -41,7 +42,7 @@ class QuietHandler(WebSocketHandler):
     def log_request(self) -> None:
         pass
 
-    def upgrade_websocket(self):  # type: ignore[no-untyped-def]
+    def upgrade_websocket(self) -> Any:  # whatever gevent-websocket answers, or a refusal
         origin = self.environ.get("HTTP_ORIGIN")
         if origin and self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
             scheme = self.environ.get("HTTP_X_FORWARDED_PROTO") or self.environ["wsgi.url_scheme"]

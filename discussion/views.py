@@ -8,13 +8,13 @@ from typing import Any
 from babel.dates import format_timedelta
 from flask import (
     Blueprint,
-    Response,
     abort,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -37,8 +37,7 @@ from .queries import (
 from .rules import access as policy
 from .rules.access import Need, access
 from .rules.enums import Role, browser_table
-from .rules.schemas import CODE_RE
-from .rules.text import AUTHOR_MAX
+from .rules.text import AUTHOR_MAX, CODE_RE
 
 bp = Blueprint("views", __name__)
 
@@ -64,14 +63,14 @@ def error_page(status: int, message: str) -> tuple[str, int]:
 
 @bp.get("/")
 @access(Need.ANYONE)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     """The join page: a code box and the live events."""
     return render("join.html", events=_live_events(), code="", error=None)
 
 
 @bp.get("/join")
 @access(Need.ANYONE)
-def join():  # type: ignore[no-untyped-def]
+def join() -> ResponseReturnValue:
     """Join by code (case-insensitive) from the form on /."""
     code = (request.args.get("code") or "").strip().lower()
     if CODE_RE.fullmatch(code):
@@ -107,7 +106,7 @@ def _event_or_404(code: str) -> Event:
 
 @bp.get("/e/<code>")
 @access(Need.ANYONE)
-def event_page(code: str):  # type: ignore[no-untyped-def]
+def event_page(code: str) -> ResponseReturnValue:
     """The participant page: readable without JavaScript, live with it.
 
     A phone that has not posted yet sees what every such phone sees, so that page is
@@ -147,7 +146,7 @@ def render_event_page(
     questions = list_questions(event, actor)
     page_data = {"event": data, "questions": questions, "strings": js_strings(),
                  "locale": html_lang(), "author_max": AUTHOR_MAX}
-    extra = {} if csrf is None else {"csrf_token": lambda: csrf}
+    extra: dict[str, Any] = {} if csrf is None else {"csrf_token": lambda: csrf}
     return render("event.html", event=data, questions=questions, page_data=page_data,
                   author_max=AUTHOR_MAX, forgotten=forgotten, **extra)
 
@@ -166,13 +165,13 @@ def ago(value: str | None) -> str:
         moment = moment.replace(tzinfo=UTC)
     delta = moment - datetime.now(UTC)
     if abs(delta.total_seconds()) < 45:
-        return _("now")
+        return str(_("now"))
     return format_timedelta(delta, add_direction=True, format="short", locale=get_locale())
 
 
 @bp.get("/e/<code>/board")
 @access(Need.ANYONE)
-def board(code: str):  # type: ignore[no-untyped-def]
+def board(code: str) -> ResponseReturnValue:
     """The projector board."""
     event = _event_or_404(code)
     from .board import board_context
@@ -182,7 +181,7 @@ def board(code: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/e/<code>/moderate")
 @access(Need.MODERATOR)
-def moderate(code: str):  # type: ignore[no-untyped-def]
+def moderate(code: str) -> ResponseReturnValue:
     """The moderator console (staff of this event)."""
     from flask_login import current_user
 
@@ -196,7 +195,7 @@ def moderate(code: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/staff")
 @access(Need.STAFF)
-def staff():  # type: ignore[no-untyped-def]
+def staff() -> ResponseReturnValue:
     """Staff home: the events this user moderates; organisers create events here."""
     from flask_login import current_user
 
@@ -212,7 +211,7 @@ def staff():  # type: ignore[no-untyped-def]
 
 @bp.get("/e/<code>/privacy")
 @access(Need.ANYONE)
-def privacy(code: str):  # type: ignore[no-untyped-def]
+def privacy(code: str) -> ResponseReturnValue:
     """What is stored, for how long, and who sees it: generated from the real settings."""
     participant_token()
     event = _event_or_404(code)
@@ -234,7 +233,7 @@ def parse_iso(value: str) -> datetime:
 
 def action_label(action: str) -> str:
     """A moderation action in the reader's language."""
-    labels = {
+    labels: dict[str, str] = {
         "hide": _("A question was hidden"),
         "restore": _("A question was restored"),
         "hide_comment": _("A comment was hidden"),
@@ -253,7 +252,7 @@ def action_label(action: str) -> str:
 
 def reason_label(code: str | None) -> str:
     """A common moderation reason (stored as a code) in the reader's language."""
-    labels = {
+    labels: dict[str, str] = {
         "off_topic": _("Off-topic"),
         "personal_attack": _("Personal attack"),
         "personal_data": _("Personal data about someone"),
@@ -265,7 +264,7 @@ def reason_label(code: str | None) -> str:
 
 @bp.get("/lang/<lang>")
 @access(Need.ANYONE)
-def set_language(lang: str) -> Response:
+def set_language(lang: str) -> ResponseReturnValue:
     """The language switcher: remember the choice in a cookie."""
     from flask import current_app
 

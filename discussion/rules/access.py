@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from ..errors import Forbidden, NotFound, Unauthorized
 from ..models import EventStatus, QuestionStatus, Role, User
@@ -49,8 +49,13 @@ class HasId(Protocol):
 
 
 class HasUser(Protocol):
-    token: str | None
-    user: User | None
+    """Whoever acts: a participant token, a staff user, or both (read only)."""
+
+    @property
+    def token(self) -> str | None: ...
+
+    @property
+    def user(self) -> User | None: ...
 
 
 def access(need: Need, *, files: bool = False) -> Callable[[F], F]:
@@ -61,7 +66,7 @@ def access(need: Need, *, files: bool = False) -> Callable[[F], F]:
 
     def decorator(fn: F) -> F:
         if need not in LOGIN_NEEDS:
-            fn.access = need  # type: ignore[attr-defined]
+            fn.access = need  # type: ignore[attr-defined]  # a plain function attribute
             return fn
 
         @functools.wraps(fn)
@@ -80,8 +85,8 @@ def access(need: Need, *, files: bool = False) -> Callable[[F], F]:
                 raise Forbidden("forbidden", "Only organisers can do this.")
             return fn(*args, **kwargs)
 
-        wrapper.access = need  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper.access = need  # type: ignore[attr-defined]  # a plain function attribute
+        return cast(F, wrapper)  # functools.wraps: same call signature as fn
 
     return decorator
 

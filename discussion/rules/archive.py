@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
     BaseModel,
@@ -134,23 +134,44 @@ ReasonCode = Annotated[str | None, *rule(
                          "duplicate"]}, {"type": "null"}],
      "description": "A common reason picked from a list, shown translated."},
 )]
-Action = Literal[logged_actions()]  # type: ignore[valid-type]
+# The actions the log may hold, as a Literal built from the enums (a checker sees a str).
+if TYPE_CHECKING:
+    Action: TypeAlias = str
+else:
+    Action = Literal[logged_actions()]
 
 # -- texts: the API's limits -------------------------------------------------------------
 
-Name = Text(AUTHOR_MAX, multiline=False, required=False,
-            description="The author's name: only on posts quoted 'named', never on hidden ones.")
-Title = Text(TITLE_MAX, multiline=False)
-LongText = Text(LONG_MAX, required=False)
-Line = Text(PLACE_MAX, multiline=False)
-OptionalLine = Text(PLACE_MAX, multiline=False, required=False)
-TopicName = Text(TOPIC_MAX, multiline=False)
-Licence = Text(LICENCE_MAX, multiline=False)
-Generator = Text(GENERATOR_MAX, multiline=False)
-QuestionBody = Text(QUESTION_MAX)
-OriginalBody = Text(QUESTION_MAX, required=False)
-CommentBody = Text(COMMENT_MAX)
-Reason = Text(REASON_MAX, required=False)
+if TYPE_CHECKING:
+    # Text() builds each field's Annotated type at run time; to a type checker a field
+    # is the value it holds.
+    Name: TypeAlias = str | None
+    OptionalLine: TypeAlias = str | None
+    LongText: TypeAlias = str | None
+    OriginalBody: TypeAlias = str | None
+    Reason: TypeAlias = str | None
+    Title: TypeAlias = str
+    Line: TypeAlias = str
+    TopicName: TypeAlias = str
+    Licence: TypeAlias = str
+    Generator: TypeAlias = str
+    QuestionBody: TypeAlias = str
+    CommentBody: TypeAlias = str
+else:
+    Name = Text(AUTHOR_MAX, multiline=False, required=False,
+                description="The author's name: only on posts quoted 'named', never on "
+                "hidden ones.")
+    Title = Text(TITLE_MAX, multiline=False)
+    LongText = Text(LONG_MAX, required=False)
+    Line = Text(PLACE_MAX, multiline=False)
+    OptionalLine = Text(PLACE_MAX, multiline=False, required=False)
+    TopicName = Text(TOPIC_MAX, multiline=False)
+    Licence = Text(LICENCE_MAX, multiline=False)
+    Generator = Text(GENERATOR_MAX, multiline=False)
+    QuestionBody = Text(QUESTION_MAX)
+    OriginalBody = Text(QUESTION_MAX, required=False)
+    CommentBody = Text(COMMENT_MAX)
+    Reason = Text(REASON_MAX, required=False)
 
 
 class Record(BaseModel):

@@ -11,7 +11,7 @@ message clients have always seen (``empty``, ``invalid_type``, ``too_long``,
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema, model_validator
 from pydantic import ValidationError as PydanticError
@@ -133,8 +133,13 @@ ReasonCodeField = Annotated[ReasonCode | None, BeforeValidator(_reason_code), Wi
     "anyOf": [{"type": "string", "enum": [r.value for r in ReasonCode]}, {"type": "null"}],
     "description": "A common reason picked with one click, stored as this code and shown "
     "translated; the free-text `reason` may add to it."})]
-Reason = Text(REASON_MAX, multiline=False, required=False,
-              description="Why; logged, and shown in the public record for public actions.")
+if TYPE_CHECKING:
+    # Text() builds the field's Annotated type at run time; to a type checker it is
+    # the value the field holds.
+    Reason = str | None
+else:
+    Reason = Text(REASON_MAX, multiline=False, required=False,
+                  description="Why; logged, and shown in the public record for public actions.")
 def _author(value: Any) -> str | None:
     """The optional name a post is signed with; its limit said as a person would say it."""
     try:
@@ -161,7 +166,7 @@ class Body(BaseModel):
 class Post(Body):
     """What a participant sends with a question or a comment."""
 
-    body: Text(QUESTION_MAX)  # type: ignore[valid-type]
+    body: Text(QUESTION_MAX)  # type: ignore[valid-type]  # a run-time Annotated str
     author: Author = None
     quote: QuoteField = Quote.ANONYMOUS
     client_id: ClientId = None
@@ -182,7 +187,7 @@ class NewQuestion(Post):
 class NewComment(Post):
     """POST /questions/<id>/comments."""
 
-    body: Text(COMMENT_MAX)  # type: ignore[valid-type]
+    body: Text(COMMENT_MAX)  # type: ignore[valid-type]  # a run-time Annotated str
 
 
 class SocketComment(NewComment):
@@ -203,9 +208,9 @@ class QuestionModeration(Body):
 
     action: Annotated[QuestionAction, BeforeValidator(_choice(QuestionAction, "action")),
                       WithJsonSchema({"type": "string", "enum": [a.value for a in QuestionAction]})]
-    reason: Reason = None  # type: ignore[valid-type]
+    reason: Reason = None
     reason_code: ReasonCodeField = None
-    body: Text(QUESTION_MAX, required=False,  # type: ignore[valid-type]
+    body: Text(QUESTION_MAX, required=False,  # type: ignore[valid-type]  # a run-time Annotated str
                description="The corrected text (`edit` only).") = None
     into: Annotated[int | None, BeforeValidator(lambda v, i: None if v is None else _id(v, i)),
                     WithJsonSchema({"type": "integer", "minimum": 1, "maximum": ID_MAX,
@@ -230,7 +235,7 @@ class CommentModeration(Body):
 
     action: Annotated[CommentAction, BeforeValidator(_choice(CommentAction, "action")),
                       WithJsonSchema({"type": "string", "enum": [a.value for a in CommentAction]})]
-    reason: Reason = None  # type: ignore[valid-type]
+    reason: Reason = None
     reason_code: ReasonCodeField = None
 
 
@@ -242,7 +247,7 @@ class Similar(Body):
     """GET /events/<code>/similar?q=, socket ``similar``."""
 
     event: Code | None = None
-    body: Text(QUESTION_MAX)  # type: ignore[valid-type]
+    body: Text(QUESTION_MAX)  # type: ignore[valid-type]  # a run-time Annotated str
 
 
 def moderation(given: QuestionModeration | CommentModeration) -> dict[str, Any]:

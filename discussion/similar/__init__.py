@@ -13,12 +13,14 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, ScalarSelect, func, select
 
 from ..extensions import db
-from ..models import ModerationEntry, Question, QuestionStatus
+from ..models import ModerationEntry, Question
+from ..rules.enums import QuestionStatus
 from .index import DUPLICATE_THRESHOLD, SUGGEST_THRESHOLD, EventIndex
 from .text import Features, features
 
@@ -75,7 +77,8 @@ def init_app(app: Flask) -> None:
 
 
 def _indexes() -> Indexes:
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    indexes: Indexes = current_app.extensions[EXTENSION]
+    return indexes
 
 
 # -- freshness across processes
@@ -90,7 +93,7 @@ def fingerprint(conn: Connection, event_id: int) -> Hashable:
     change of a question's text or status by staff writes a moderation-log entry. One
     cheap query: when events gain a change counter, this becomes a read of that counter.
     """
-    def of_questions(column):  # type: ignore[no-untyped-def]
+    def of_questions(column: ColumnElement[Any]) -> ScalarSelect[Any]:
         return select(column).where(Question.event_id == event_id).scalar_subquery()
 
     return tuple(conn.execute(select(
@@ -103,7 +106,9 @@ def fingerprint(conn: Connection, event_id: int) -> Hashable:
     )).one())
 
 
-def _rows(conn: Connection, event_id: int, ids: Iterable[int] | None = None):  # type: ignore[no-untyped-def]
+def _rows(
+    conn: Connection, event_id: int, ids: Iterable[int] | None = None
+) -> list[tuple[int, str, bool]]:
     """(id, body, searchable) of the event's questions (or of these ones)."""
     stmt = select(Question.id, Question.body, Question.status).where(
         Question.event_id == event_id
