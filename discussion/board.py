@@ -241,7 +241,8 @@ def console_context(event: Event) -> dict[str, Any]:
     from .views import html_lang
 
     # Staff see the settings participants do not: the retention period and moderators.
-    data = {**event_dict(event), "policy": event.policy, "retention_days": event.retention_days,
+    # The settings form edits the texts as written (``original``) and ``translations``.
+    data = {**event_dict(event), "retention_days": event.retention_days,
             "moderators": [user.email for user in event.moderators]}
     questions = list_questions(event, http_actor())
     labels = reason_labels()

@@ -32,6 +32,12 @@ def staff_room(event_id: int) -> str:
     return f"staff:{event_id}"
 
 
+def language_room(event_id: int, locale: str) -> str:
+    """Every socket of an event (phones, boards, its staff) reading it in one language:
+    the event's own texts are sent to each in its language."""
+    return f"lang:{event_id}:{locale}"
+
+
 def participant_room(key: str) -> str:
     """A participant's own sockets, by the digest that identifies them in the event."""
     return f"p:{key}"
@@ -397,9 +403,12 @@ def publish_event(event: Any) -> None:
     """The event changed (status, moderation mode, title, topics)."""
     cache.bump(event.id)
     cache.bump_events()
+    from . import LANGUAGES
     from .queries import event_dict
 
-    socketio.emit("event", event_dict(event), to=audience(event.id, public=True))
+    # The event's room and its staff room, split by language (see sockets.on_join).
+    for locale in LANGUAGES:
+        socketio.emit("event", event_dict(event, locale), to=language_room(event.id, locale))
 
 
 def publish_votes(event_id: int, counts: dict[int, int]) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,6 +81,11 @@ class Event(db.Model):
     policy: Mapped[str] = mapped_column(Text, default="")
     licence: Mapped[str] = mapped_column(String(100), default="CC-BY-4.0")
     retention_days: Mapped[int] = mapped_column(Integer, default=90)
+    # The event's own texts in other languages, each optional and falling back to the
+    # columns above: {"es": {"title": ..., "description": ..., "place": ..., "policy": ...}}.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     topics: Mapped[list[Topic]] = relationship(
@@ -104,6 +110,10 @@ class Topic(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     slug: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100))
+    # The name in other languages: {"es": "Consentimiento", "pt_BR": "Consentimento"}.
+    translations: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     event: Mapped[Event] = relationship(back_populates="topics")

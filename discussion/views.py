@@ -31,7 +31,9 @@ from .queries import (
     find_participant,
     list_questions,
     load_event,
+    localised_event,
     public_moderation,
+    reader_locale,
 )
 from .rules import access as policy
 from .rules.access import Need, access
@@ -88,11 +90,13 @@ def _live_events() -> list[dict[str, Any]]:
     events = db.session.scalars(
         select(Event).where(Event.status == EventStatus.LIVE.value).order_by(Event.date.desc())
     )
-    return [
-        {"code": e.code, "title": e.title, "date": e.date.isoformat() if e.date else None,
-         "place": e.place}
-        for e in events
-    ]
+    locale = reader_locale()
+    out = []
+    for e in events:
+        content = localised_event(e, locale)
+        out.append({"code": e.code, "title": content.title,
+                    "date": e.date.isoformat() if e.date else None, "place": content.place})
+    return out
 
 
 def _event_or_404(code: str) -> Event:
@@ -193,8 +197,9 @@ def privacy(code: str):  # type: ignore[no-untyped-def]
          "at_display": format_datetime(parse_iso(entry["at"]), "medium")}
         for entry in public["entries"]
     ]
-    return render("privacy.html", event=event_dict(event), retention_days=event.retention_days,
-                  policy=event.policy, moderation_entries=entries)
+    data = event_dict(event)
+    return render("privacy.html", event=data, retention_days=event.retention_days,
+                  policy=data["policy"], moderation_entries=entries)
 
 
 def parse_iso(value: str) -> datetime:

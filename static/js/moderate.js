@@ -1112,11 +1112,13 @@
   function fillSettings() {
     if (!settings) return;
     var f = settings.elements;
-    f.title.value = EVENT.title || '';
-    f.description.value = EVENT.description || '';
+    // The texts as written, not as shown in this page's language (see event.translations).
+    var O = EVENT.original || EVENT;
+    f.title.value = O.title || '';
+    f.description.value = O.description || '';
     f.licence.value = EVENT.licence || '';
-    f.topics.value = (EVENT.topics || []).map(function (t) { return t.name; }).join('\n');
-    if (EVENT.policy != null) f.policy.value = EVENT.policy;
+    f.topics.value = (O.topics || []).map(function (t) { return t.name; }).join('\n');
+    if (O.policy != null) f.policy.value = O.policy;
     if (EVENT.retention_days != null) f.retention_days.value = EVENT.retention_days;
     if (EVENT.moderators != null) f.moderators.value = EVENT.moderators.join('\n');
     ['title', 'description', 'licence', 'topics', 'policy', 'retention_days', 'moderators'].forEach(function (k) {
@@ -1157,7 +1159,7 @@
       }
       if (f.topics.value !== initial.topics) {
         data.topics = lines(f.topics.value).map(function (name) {
-          var known = (EVENT.topics || []).find(function (t) { return t.name === name; });
+          var known = ((EVENT.original || EVENT).topics || []).find(function (t) { return t.name === name; });
           return known ? { slug: known.slug, name: name } : name;
         });
       }
@@ -1177,7 +1179,7 @@
           if (field) { f[field].setAttribute('aria-invalid', 'true'); f[field].focus(); }
           return;
         }
-        if ('policy' in data) EVENT.policy = data.policy;
+        if ('policy' in data && !EVENT.original) EVENT.policy = data.policy;
         if ('retention_days' in data) EVENT.retention_days = data.retention_days;
         if ('moderators' in data) EVENT.moderators = data.moderators;
         fillSettings();
