@@ -19,7 +19,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -84,7 +83,7 @@ class Event(db.Model):
     # The event's own texts in other languages, each optional and falling back to the
     # columns above: {"es": {"title": ..., "description": ..., "place": ..., "policy": ...}}.
     translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
-        JSON, default=dict, server_default=text("'{}'")
+        JSON, default=dict, server_default="{}"
     )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -112,7 +111,7 @@ class Topic(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     # The name in other languages: {"es": "Consentimiento", "pt_BR": "Consentimento"}.
     translations: Mapped[dict[str, str]] = mapped_column(
-        JSON, default=dict, server_default=text("'{}'")
+        JSON, default=dict, server_default="{}"
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
 

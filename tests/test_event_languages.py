@@ -255,3 +255,50 @@ def test_sockets_get_the_event_in_their_own_language(
     # The cached join answer was dropped with the change.
     _sc, ack = _joined(app, socket_client, "es")
     assert ack["event"]["title"] == "Nuevo título"
+
+
+# -- the migration
+
+
+@pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_the_migration_keeps_every_row_both_ways(app: Flask, csrf: Any) -> None:
+    """Adding and dropping the columns alters the tables in place: on SQLite, copying
+    ``events`` would cascade to its topics, questions and log when the copy is dropped."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import func, select, text
+
+    from discussion.models import ModerationEntry, Question, Topic
+
+    phone = app.test_client()
+    r = phone.post(f"{API}/events/{CODE}/questions", json={"body": "¿Y los datos?"},
+                   headers=csrf(phone))
+    assert r.status_code == 201
+
+    def counts() -> tuple[int, ...]:
+        with app.app_context():
+            rows = tuple(
+                db.session.scalar(select(func.count()).select_from(model))
+                for model in (Event, Topic, Question, ModerationEntry)
+            )
+            linked = db.session.scalar(
+                select(func.count()).select_from(Question)
+                .where(Question.participant_id.is_not(None)))
+            db.session.remove()
+            return (*rows, linked)
+
+    before = counts()
+    assert before[1:3] == (9, 11) and before[-1] == 1
+    with app.app_context():
+        downgrade(revision="3c5e2a7d41f0")
+        db.session.remove()
+    assert counts() == before
+    with app.app_context():
+        upgrade()
+        assert db.session.execute(text("SELECT translations FROM topics")).scalars().all()
+        event = db.session.scalar(select(Event).where(Event.code == CODE))
+        assert event.translations == {} and all(t.translations == {} for t in event.topics)
+        db.session.remove()
+    assert counts() == before

@@ -8,6 +8,10 @@ An event's title, description, place and policy, and its topics' names, may be g
 in other languages than the one they were written in; phones, the board and the
 privacy page show the reader's language when it is there. Existing rows get an empty
 map: their content stays as it is, in every language.
+
+Both directions alter the tables in place (ADD / DROP COLUMN, SQLite 3.35 or later),
+never by copying them: on SQLite, dropping the old copy of ``events`` would cascade
+to every topic, question and log entry of the events.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -18,18 +22,16 @@ down_revision = '3c5e2a7d41f0'
 branch_labels = None
 depends_on = None
 
+TABLES = ('events', 'topics')
+
 
 def upgrade():
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('translations', sa.JSON(), nullable=False,
-                                      server_default=sa.text("'{}'")))
-    with op.batch_alter_table('topics', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('translations', sa.JSON(), nullable=False,
-                                      server_default=sa.text("'{}'")))
+    for table in TABLES:
+        # A literal default (not an SQL expression), so SQLite adds the column in place.
+        op.add_column(table, sa.Column('translations', sa.JSON(), nullable=False,
+                                       server_default='{}'))
 
 
 def downgrade():
-    with op.batch_alter_table('topics', schema=None) as batch_op:
-        batch_op.drop_column('translations')
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.drop_column('translations')
+    for table in reversed(TABLES):
+        op.drop_column(table, 'translations')
