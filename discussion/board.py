@@ -183,7 +183,7 @@ def board_context(event: Event) -> dict[str, Any]:
     from .live import coalescer
     from .views import html_lang
 
-    data = event_dict(event)
+    data = event_dict(event, all_languages=False)
     questions = [
         q for q in list_questions(event, Actor(token=None)) if question_public(q["status"])
     ]

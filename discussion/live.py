@@ -32,10 +32,10 @@ def staff_room(event_id: int) -> str:
     return f"staff:{event_id}"
 
 
-def language_room(event_id: int, locale: str) -> str:
-    """Every socket of an event (phones, boards, its staff) reading it in one language:
+def language_room(event_id: int, locale: str, *, staff: bool = False) -> str:
+    """The sockets of an event's room (or of its staff room) reading in one language:
     the event's own texts are sent to each in its language."""
-    return f"lang:{event_id}:{locale}"
+    return f"{'staff-lang' if staff else 'lang'}:{event_id}:{locale}"
 
 
 def participant_room(key: str) -> str:
@@ -406,9 +406,13 @@ def publish_event(event: Any) -> None:
     from . import LANGUAGES
     from .queries import event_dict
 
-    # The event's room and its staff room, split by language (see sockets.on_join).
+    # The event's room and its staff room, split by language (see sockets.on_join);
+    # only the consoles, which edit them, get every language's texts.
     for locale in LANGUAGES:
-        socketio.emit("event", event_dict(event, locale), to=language_room(event.id, locale))
+        socketio.emit("event", event_dict(event, locale, all_languages=False),
+                      to=language_room(event.id, locale))
+        socketio.emit("event", event_dict(event, locale),
+                      to=language_room(event.id, locale, staff=True))
 
 
 def publish_votes(event_id: int, counts: dict[int, int]) -> None:

@@ -169,11 +169,40 @@ def localised_event(event: Event, locale: str | None) -> EventContent:
     )
 
 
-def event_dict(event: Event, locale: str | None = None) -> dict[str, Any]:
+def event_dict(
+    event: Event, locale: str | None = None, *, all_languages: bool = True
+) -> dict[str, Any]:
     """The public shape of an event, its own texts in ``locale`` (by default the
     reader's: see :func:`reader_locale`), with the texts as written (``original``) and
-    every translation, for clients that show or edit several languages."""
+    every translation, for clients that show or edit several languages.
+
+    ``all_languages=False`` leaves those two out (and the topics' ``translations``):
+    what a phone or a board needs, at less than half the size, for the shared page,
+    the join ack and the room's ``event`` messages.
+    """
     content = localised_event(event, locale or reader_locale())
+    if not all_languages:
+        return {**_event_fields(event, content),
+                "topics": [{"slug": t.slug, "name": content.topics[t.slug]}
+                           for t in event.topics]}
+    return {**_event_fields(event, content),
+            "topics": [
+                {"slug": t.slug, "name": content.topics[t.slug],
+                 "translations": dict(t.translations or {})}
+                for t in event.topics
+            ],
+            "original": {
+                "title": event.title,
+                "description": event.description or "",
+                "place": event.place or "",
+                "policy": event.policy or "",
+                "topics": [{"slug": t.slug, "name": t.name} for t in event.topics],
+            },
+            "translations": {lang: dict(texts)
+                             for lang, texts in (event.translations or {}).items()}}
+
+
+def _event_fields(event: Event, content: EventContent) -> dict[str, Any]:
     return {
         "code": event.code,
         "title": content.title,
@@ -187,19 +216,6 @@ def event_dict(event: Event, locale: str | None = None) -> dict[str, Any]:
         "status": event.status,
         "moderation": event.moderation,
         "licence": event.licence,
-        "topics": [
-            {"slug": t.slug, "name": content.topics[t.slug],
-             "translations": dict(t.translations or {})}
-            for t in event.topics
-        ],
-        "original": {
-            "title": event.title,
-            "description": event.description or "",
-            "place": event.place or "",
-            "policy": event.policy or "",
-            "topics": [{"slug": t.slug, "name": t.name} for t in event.topics],
-        },
-        "translations": {lang: dict(texts) for lang, texts in (event.translations or {}).items()},
     }
 
 

@@ -240,7 +240,7 @@ def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
         (live.staff_room(ref.id),)
         if as_staff
         else (live.event_room(ref.id), live.participant_room(key))
-    ) + (live.language_room(ref.id, locale),)
+    ) + (live.language_room(ref.id, locale, staff=as_staff),)
     for room in rooms:
         join_room(room)
     conn.event_id, conn.rooms = ref.id, rooms
@@ -251,8 +251,9 @@ def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     if counted:
         live.coalescer.enter(ref.id, key)
     return {
-        "event": cache.cached(
-            ref.id, f"event:{locale}", lambda: event_dict(load_event(ref), locale)
+        "event": event_dict(load_event(ref), locale) if as_staff else cache.cached(
+            ref.id, f"event:{locale}",
+            lambda: event_dict(load_event(ref), locale, all_languages=False),
         ),
         "questions": _questions_for(ref, actor, conn.token, as_staff),
         "online": live.coalescer.online(ref.id),

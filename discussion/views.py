@@ -140,7 +140,7 @@ def render_event_page(event: Event, actor: Actor, csrf: str | None = None) -> tu
     """Render the participant page for one actor."""
     from .ui_strings import js_strings
 
-    data = event_dict(event)
+    data = event_dict(event, all_languages=False)
     questions = list_questions(event, actor)
     page_data = {"event": data, "questions": questions, "strings": js_strings(),
                  "locale": html_lang()}

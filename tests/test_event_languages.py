@@ -244,7 +244,17 @@ def test_sockets_get_the_event_in_their_own_language(
         assert {t["slug"]: t["name"] for t in ack["event"]["topics"]}["data-provenance"] == (
             TOPIC[locale])
         phones[locale] = sc
+        # Phones and boards get the texts in their language only: less to send a room.
+        assert "translations" not in ack["event"] and "original" not in ack["event"]
     staff_login(client)
+    client.get("/lang/pt_BR?next=/")
+    console = socket_client(client)
+    ack = console.emit("join", {"event": CODE, "staff": True}, callback=True)
+    # A console edits the texts: it gets them as written and in every language.
+    assert ack["event"]["title"] == TITLE["pt_BR"]
+    assert ack["event"]["original"]["title"] == TITLE["en"]
+    assert set(ack["event"]["translations"]) == {"es", "pt_BR"}
+    console.get_received()
     r = client.patch(f"{API}/events/{CODE}", headers=csrf(client),
                      json={"translations": {"es": {"title": "Nuevo título"}}})
     assert r.status_code == 200
@@ -252,6 +262,10 @@ def test_sockets_get_the_event_in_their_own_language(
         [event] = received(sc, "event")
         expected = "Nuevo título" if locale == "es" else TITLE[locale]
         assert event["title"] == expected, locale
+        assert "translations" not in event
+    [event] = received(console, "event")
+    assert event["title"] == TITLE["pt_BR"]
+    assert event["translations"]["es"]["title"] == "Nuevo título"
     # The cached join answer was dropped with the change.
     _sc, ack = _joined(app, socket_client, "es")
     assert ack["event"]["title"] == "Nuevo título"
