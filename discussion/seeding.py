@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticError
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 
 from . import validation
@@ -101,6 +102,9 @@ def _gather_languages(data: Any) -> Any:
     its ``translations``, stored under the language's own spelling."""
     if not isinstance(data, dict):
         return data
+    if "translations" in data:  # only through language keys, which are checked
+        raise PydanticCustomError("unknown_key", "unknown key '%(key)s'.",
+                                  {"key": "translations"})
     data = dict(data)
     found = {}
     for key in list(data):
@@ -189,8 +193,8 @@ def _place(loc: tuple[int | str, ...]) -> tuple[str, dict[str, Any], tuple[int |
     head = loc[0] if loc else None
     if head == "event" and len(loc) >= 3 and loc[1] == "translations":
         return N_("[event.%(lang)s]"), {"lang": loc[2]}, loc[3:] or loc[2:3]
-    if head == "event" and len(loc) >= 2:
-        return N_("[event]"), {}, loc[1:]
+    if head == "event":
+        return N_("[event]"), {}, loc[1:] or loc
     if head in ("topics", "questions") and len(loc) >= 2 and isinstance(loc[1], int):
         place = N_("topic %(num)s") if head == "topics" else N_("question %(num)s")
         rest = loc[2:]

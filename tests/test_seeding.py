@@ -133,6 +133,9 @@ def test_errors_name_the_question_they_are_in():
         (_seed('[event.es]\ntitel = "Título"\n'), "[event.es]: unknown key 'titel'."),
         (_seed('[event.fr]\ntitle = "Titre"\n'), "[event]: unknown key 'fr'."),
         (_seed('[[topics]]\nname = "Privacy"\nfr = "Vie privée"\n'), "topic 1: unknown key 'fr'."),
+        (_seed('[event.translations.fr]\ntitle = "Titre"\n'),
+         "[event]: unknown key 'translations'."),
+        ('event = 3\n', "[event]: 'event' must be a table."),
     ],
 )
 def test_unknown_keys_are_refused_by_name_and_place(text, message):
