@@ -294,20 +294,19 @@ def list_events() -> ResponseReturnValue:
 @bp.post("/events/seed")
 @access(Need.ORGANISER)
 def seed_event() -> ResponseReturnValue:
-    """Organisers: load a seed file (TOML text, or JSON ``{"toml": "..."}``); idempotent."""
-    from .seeding import SeedError, parse_seed_text
+    """Organisers: load a seed file (TOML text, or JSON ``{"toml": "...", "status": ...}``);
+    idempotent. A reload keeps the event's status unless ``status`` is given."""
+    from .seeding import parse_seed_text
 
     actor = http_actor()
     policy.require_organiser(actor)
     if request.is_json:
-        raw = validation.require_object(_json()).get("toml")
+        data = validation.require_object(_json())
+        raw, status = data.get("toml"), data.get("status")
     else:
-        raw = request.get_data(as_text=True)
+        raw, status = request.get_data(as_text=True), request.args.get("status")
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationError("empty", "Send the seed file's TOML text.")
-    try:
-        seed = parse_seed_text(raw)
-    except SeedError as exc:
-        raise ValidationError("invalid_seed", str(exc)) from None
-    event, added = operations.load_seed(actor, seed)
+    chosen = None if status in (None, "") else validation.event_status(status)
+    event, added = operations.load_seed(actor, parse_seed_text(raw), status=chosen)
     return jsonify({"event": event_dict(event), "added": added})

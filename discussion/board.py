@@ -201,7 +201,7 @@ def board_context(event: Event) -> dict[str, Any]:
     from .live import coalescer
     from .views import html_lang
 
-    data = event_dict(event)
+    data = event_dict(event, all_languages=False)
     questions = [
         q for q in list_questions(event, Actor(token=None)) if question_public(q["status"])
     ]
@@ -264,7 +264,8 @@ def console_context(event: Event) -> dict[str, Any]:
     from .views import html_lang
 
     # Staff see the settings participants do not: the retention period and moderators.
-    data = {**event_dict(event), "policy": event.policy, "retention_days": event.retention_days,
+    # The settings form edits the texts as written (``original``) and ``translations``.
+    data = {**event_dict(event), "retention_days": event.retention_days,
             "moderators": [user.email for user in event.moderators],
             "timezone": event.timezone, "purge_at": iso(purge_at(event))}
     questions = list_questions(event, http_actor())

@@ -24,8 +24,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .extensions import db
-from .models import Event, Role, User
-from .seeding import BUNDLED, SeedError, load_seed, read_seed
+from .models import Event, EventStatus, Role, User
+from .seeding import BUNDLED, SeedError, read_seed
 from .settings import database_label, refuse_new_default_database
 
 P = ParamSpec("P")
@@ -72,16 +72,24 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 @click.command("seed")
 @with_appcontext
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--status", type=click.Choice([s.value for s in EventStatus]),
+              help="Set the event's status (a reload otherwise keeps it); logged publicly.")
 @guarded
-def seed_command(file: Path | None) -> None:
-    """Load a seed file (default: the bundled Smart Cities 2016 workshop). Idempotent."""
+def seed_command(file: Path | None, status: str | None) -> None:
+    """Load a seed file (default: the bundled Smart Cities 2016 workshop). Idempotent;
+    the load is written to the event's moderation log."""
+    from .operations import load_seed
+
     try:
         seed = read_seed(file or BUNDLED)
     except SeedError as exc:
         raise click.ClickException(str(exc)) from None
-    event, added = load_seed(seed)
-    db.session.commit()
+    event, added = load_seed(None, seed, status=status)
     click.echo(f"Seeded event '{event.code}' ({event.title}): {added} new question(s).")
+    wanted = seed.event.get("status")
+    if status is None and wanted and wanted != event.status:
+        click.echo(f"The event stays {event.status} (the file says {wanted}; "
+                   f"give --status {wanted} to change it).")
 
 
 def _create_user(email: str, role: str, password: str, events: tuple[str, ...]) -> User:

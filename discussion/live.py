@@ -35,6 +35,12 @@ def staff_room(event_id: int) -> str:
     return f"staff:{event_id}"
 
 
+def language_room(event_id: int, locale: str, *, staff: bool = False) -> str:
+    """The sockets of an event's room (or of its staff room) reading in one language:
+    the event's own texts are sent to each in its language."""
+    return f"{'staff-lang' if staff else 'lang'}:{event_id}:{locale}"
+
+
 def participant_room(key: str) -> str:
     """A participant's own sockets, by the digest that identifies them in the event."""
     return f"p:{key}"
@@ -483,10 +489,17 @@ def publish_event(event: Any) -> None:
     """The event changed (status, moderation mode, title, topics)."""
     cache.bump(event.id)
     cache.bump_events()
+    from . import LANGUAGES
     from .queries import event_dict
 
-    socketio.emit("event", with_version(event_dict(event), event.id),
-                  to=audience(event.id, public=True))
+    # The event's room and its staff room, split by language (see sockets.on_join);
+    # only the consoles, which edit them, get every language's texts.
+    for locale in LANGUAGES:
+        socketio.emit("event", with_version(event_dict(event, locale, all_languages=False),
+                                             event.id),
+                      to=language_room(event.id, locale))
+        socketio.emit("event", with_version(event_dict(event, locale), event.id),
+                      to=language_room(event.id, locale, staff=True))
 
 
 def publish_votes(event_id: int, counts: dict[int, int]) -> None:

@@ -95,6 +95,11 @@ class Event(Model):
     # Everyone who ever took part, counted as participants are first created: the figure
     # the reports give survives the purge of personal links and a restore from an archive.
     participants_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The event's own texts in other languages, each optional and falling back to the
+    # columns above: {"es": {"title": ..., "description": ..., "place": ..., "policy": ...}}.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Grows by one with every unit of work that changes anything of the event; a
     # reconnecting client sends the last one it saw and gets what changed since
@@ -132,6 +137,10 @@ class Topic(Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     slug: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100))
+    # The name in other languages: {"es": "Consentimiento", "pt_BR": "Consentimento"}.
+    translations: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     event: Mapped[Event] = relationship(back_populates="topics")

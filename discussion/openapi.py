@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-from . import validation
+from . import LANGUAGES, validation
 from .models import EventStatus, Moderation, QuestionStatus, Quote, ReasonCode
 from .operations import QUESTION_ACTIONS
 from .queries import PUBLIC_ACTIONS
@@ -93,6 +93,16 @@ def integer(minimum: int | None = None, maximum: int | None = None, **extra: Any
 
 def boolean(description: str = "") -> Schema:
     return {"type": "boolean", "description": description} if description else {"type": "boolean"}
+
+
+def language_map(value: Schema, description: str = "") -> Schema:
+    """An object keyed by the app's languages."""
+    return {
+        "type": "object",
+        "propertyNames": {"enum": list(LANGUAGES)},
+        "additionalProperties": value,
+        "description": description,
+    }
 
 
 def enum(values: Any, description: str = "") -> Schema:
@@ -300,6 +310,8 @@ EVENT_FIELD_ERRORS = [
     "invalid_timezone",
     "invalid_slug",
     "duplicate_topic",
+    "invalid_language",
+    "unknown_key",
     "unknown_user",
 ]
 STATE_CHANGING = {"post", "put", "patch", "delete"}
@@ -419,7 +431,22 @@ def schemas() -> dict[str, Schema]:
             description="Every 4xx answer: a stable machine code and a readable message.",
         ),
         "Topic": obj(
-            {"slug": string(64, pattern="^[a-z0-9][a-z0-9-]{0,63}$"), "name": string(100)}
+            {
+                "slug": string(64, pattern="^[a-z0-9][a-z0-9-]{0,63}$"),
+                "name": string(100, description="In the reader's language when given in it."),
+                "translations": language_map(string(100), "The name in other languages."),
+            }
+        ),
+        "EventTexts": obj(
+            {
+                "title": string(200),
+                "description": string(),
+                "place": string(200),
+                "policy": string(),
+            },
+            required=[],
+            description="An event's own texts in one language; a text left out is shown "
+            "as written.",
         ),
         "Event": obj(
             {
@@ -442,8 +469,26 @@ def schemas() -> dict[str, Schema]:
                     "approval; `post`: they are visible at once.",
                 ),
                 "licence": string(description="The contribution licence exports carry."),
+                "policy": string(description="The moderation policy participants see."),
                 "topics": array(ref("Topic")),
+                "original": obj(
+                    {
+                        "title": string(200),
+                        "description": string(),
+                        "place": string(200),
+                        "policy": string(),
+                        "topics": array(obj({"slug": string(64), "name": string(100)})),
+                    },
+                    description="The event's own texts as written, whatever the reader's "
+                    "language (for editing).",
+                ),
+                "translations": language_map(
+                    ref("EventTexts"), "The event's own texts in other languages."
+                ),
             },
+            description="`title`, `description`, `place`, `policy` and the topics' "
+            "`name` are in the reader's language (the `lang` cookie, else "
+            "Accept-Language) when the organisers gave them in it, else as written.",
         ),
         "EventList": obj({"events": array(ref("Event"))}),
         "SeedResult": obj(
@@ -564,6 +609,13 @@ def event_fields(*, creating: bool) -> dict[str, Schema]:
                                 )
                             ),
                             "name": text(100),
+                            "translations": obj(
+                                {lang: nullable(text(100, required=False))
+                                 for lang in LANGUAGES},
+                                required=[],
+                                description="The name in other languages; left out, the "
+                                "topic keeps the names it has.",
+                            ),
                         },
                         required=["name"],
                         closed=False,
@@ -572,6 +624,24 @@ def event_fields(*, creating: bool) -> dict[str, Schema]:
             },
             maxItems=50,
             description="Replaces the topics, in display order; slugs are unique.",
+        ),
+        "translations": obj(
+            {
+                lang: nullable(obj(
+                    {
+                        "title": nullable(text(200, required=False)),
+                        "description": nullable(text(5000, required=False)),
+                        "place": nullable(text(200, required=False)),
+                        "policy": nullable(text(5000, required=False)),
+                    },
+                    required=[],
+                ))
+                for lang in LANGUAGES
+            },
+            required=[],
+            description="The event's own texts per language. A language given replaces "
+            "that language's texts; `null` or `{}` removes it; "
+            "the others are kept. Unknown keys are refused.",
         ),
         "moderators": array(
             text(254, "The email of an existing staff account."),
@@ -675,13 +745,27 @@ def paths() -> dict[str, Any]:
                 security=STAFF_WRITE,
                 description="The seed file's TOML (docs/seed-format.md), as the JSON "
                 '`{"toml": "..."}` or as the raw request body (any non-JSON '
-                "content type). Creates or updates the event; adds only the "
-                "questions it does not have yet.",
+                "content type, with `?status=` for the status). Creates or updates the "
+                "event; adds only the questions it does not have yet. A reload keeps the "
+                "event's status unless `status` is given (then logged publicly, like "
+                "closing the event). Every load is in the moderation log (`load_seed`). "
+                "`invalid_seed` names the place of each problem in the reader's language.",
                 body={
                     "required": True,
                     "content": {
                         "application/json": {
-                            "schema": obj({"toml": string(minLength=1)}, closed=False),
+                            "schema": obj(
+                                {
+                                    "toml": string(minLength=1),
+                                    "status": enum(
+                                        EventStatus,
+                                        "Set the event's status; a reload otherwise keeps "
+                                        "it (the file's status is a new event's).",
+                                    ),
+                                },
+                                required=["toml"],
+                                closed=False,
+                            ),
                             "example": {"toml": '[event]\ncode = "demo"\ntitle = "Demo"\n'},
                         },
                         "text/plain": {"schema": string(minLength=1)},
@@ -693,7 +777,7 @@ def paths() -> dict[str, Any]:
                     )
                 },
                 errors={
-                    400: [BODY, "empty", "invalid_seed"],
+                    400: [BODY, "empty", "invalid_seed", "invalid_status"],
                     401: ["login_required"],
                     403: ["forbidden"],
                 },

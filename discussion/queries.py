@@ -117,21 +117,108 @@ def topic_slugs(event: Event) -> dict[int, str]:
     return {t.id: t.slug for t in event.topics}
 
 
-def event_dict(event: Event) -> dict[str, Any]:
-    """The public shape of an event."""
+@dataclass(frozen=True, slots=True)
+class EventContent:
+    """An event's own texts in one language: each the translation when there is one,
+    else the text as the organisers wrote it."""
+
+    locale: str | None
+    title: str
+    description: str
+    place: str
+    policy: str
+    topics: dict[str, str]  # slug: name, in display order
+
+
+def reader_locale() -> str | None:
+    """The language of the current request, as Flask-Babel chose it (the ``lang``
+    cookie, else Accept-Language); None outside a request."""
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    if not has_request_context():
+        return None
+    locale = get_locale()
+    return None if locale is None else str(locale)
+
+
+def _variant(translations: dict[str, Any] | None, locale: str | None) -> Any:
+    """The translation for a locale: exactly (``pt_BR``), else by language (``es_MX``
+    finds ``es``, ``pt`` finds ``pt_BR``)."""
+    if not translations or not locale:
+        return None
+    locale = locale.replace("-", "_")
+    if locale in translations:
+        return translations[locale]
+    language = locale.split("_")[0].lower()
+    return next(
+        (value for key, value in translations.items() if key.split("_")[0].lower() == language),
+        None,
+    )
+
+
+def localised_event(event: Event, locale: str | None) -> EventContent:
+    """The event's title, description, place, policy and topic names in ``locale``
+    (``None``: as written). Each text falls back to the written one on its own, so a
+    translation may give only the title. Pages, the API, sockets and reports use this."""
+    texts = _variant(event.translations, locale) or {}
+    return EventContent(
+        locale=locale,
+        title=texts.get("title") or event.title,
+        description=texts.get("description") or event.description or "",
+        place=texts.get("place") or event.place or "",
+        policy=texts.get("policy") or event.policy or "",
+        topics={t.slug: _variant(t.translations, locale) or t.name for t in event.topics},
+    )
+
+
+def event_dict(
+    event: Event, locale: str | None = None, *, all_languages: bool = True
+) -> dict[str, Any]:
+    """The public shape of an event, its own texts in ``locale`` (by default the
+    reader's: see :func:`reader_locale`), with the texts as written (``original``) and
+    every translation, for clients that show or edit several languages.
+
+    ``all_languages=False`` leaves those two out (and the topics' ``translations``):
+    what a phone or a board needs, at less than half the size, for the shared page,
+    the join ack and the room's ``event`` messages.
+    """
+    content = localised_event(event, locale or reader_locale())
+    if not all_languages:
+        return {**_event_fields(event, content),
+                "topics": [{"slug": t.slug, "name": content.topics[t.slug]}
+                           for t in event.topics]}
+    return {**_event_fields(event, content),
+            "topics": [
+                {"slug": t.slug, "name": content.topics[t.slug],
+                 "translations": dict(t.translations or {})}
+                for t in event.topics
+            ],
+            "original": {
+                "title": event.title,
+                "description": event.description or "",
+                "place": event.place or "",
+                "policy": event.policy or "",
+                "topics": [{"slug": t.slug, "name": t.name} for t in event.topics],
+            },
+            "translations": {lang: dict(texts)
+                             for lang, texts in (event.translations or {}).items()}}
+
+
+def _event_fields(event: Event, content: EventContent) -> dict[str, Any]:
     return {
         "code": event.code,
-        "title": event.title,
-        "description": event.description,
+        "title": content.title,
+        "description": content.description,
         "date": event.date.isoformat() if event.date else None,
-        "place": event.place,
+        "place": content.place,
+        "policy": content.policy,
         "moderator": event.moderator,
         "speakers": list(event.speakers or []),
         "organisers": list(event.organisers or []),
         "status": event.status,
         "moderation": event.moderation,
         "licence": event.licence,
-        "topics": [{"slug": t.slug, "name": t.name} for t in event.topics],
     }
 
 
@@ -400,7 +487,7 @@ def public_moderation(event: Event) -> dict[str, Any]:
         .order_by(ModerationEntry.at.desc(), ModerationEntry.id.desc())
     )
     return {
-        "policy": event.policy,
+        "policy": localised_event(event, reader_locale()).policy,
         "hidden": {"questions": hidden_questions, "comments": hidden_comments},
         "entries": [{"action": e.action, "reason": e.reason, "reason_code": e.reason_code,
                      "at": iso(e.at)} for e in entries],

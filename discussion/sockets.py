@@ -35,6 +35,7 @@ from .queries import (
     find_participant,
     list_questions,
     load_event,
+    reader_locale,
     similar_questions,
 )
 from .rules import access as policy
@@ -250,11 +251,12 @@ def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     if conn.event_id is not None and conn.presence_key:
         live.coalescer.leave(conn.event_id, conn.presence_key)
     key = participant_key(conn.token, ref.id)
+    locale = reader_locale() or "en"
     rooms = (
         (live.staff_room(ref.id),)
         if as_staff
         else (live.event_room(ref.id), live.participant_room(key))
-    )
+    ) + (live.language_room(ref.id, locale, staff=as_staff),)
     for room in rooms:
         join_room(room)
     conn.event_id, conn.rooms = ref.id, rooms
@@ -267,8 +269,11 @@ def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     # Read before the questions: what commits meanwhile is sent again next time.
     version = event_version(ref.id)
     return {
-        "event": cache.cached(ref.id, "event", lambda: event_dict(load_event(ref)),
-                              version=version),
+        "event": event_dict(load_event(ref), locale) if as_staff else cache.cached(
+            ref.id, f"event:{locale}",
+            lambda: event_dict(load_event(ref), locale, all_languages=False),
+            version=version,
+        ),
         "version": version,
         **_questions_for(ref, actor, conn.token, as_staff, version, since),
         "online": live.coalescer.online(ref.id),

@@ -32,7 +32,9 @@ from .queries import (
     find_participant,
     list_questions,
     load_event,
+    localised_event,
     public_moderation,
+    reader_locale,
 )
 from .rules import access as policy
 from .rules.access import Need, access
@@ -90,11 +92,13 @@ def _live_events() -> list[dict[str, Any]]:
     events = db.session.scalars(
         select(Event).where(Event.status == EventStatus.LIVE.value).order_by(Event.date.desc())
     )
-    return [
-        {"code": e.code, "title": e.title, "date": e.date.isoformat() if e.date else None,
-         "place": e.place}
-        for e in events
-    ]
+    locale = reader_locale()
+    out = []
+    for e in events:
+        content = localised_event(e, locale)
+        out.append({"code": e.code, "title": content.title,
+                    "date": e.date.isoformat() if e.date else None, "place": content.place})
+    return out
 
 
 def _event_or_404(code: str) -> Event:
@@ -142,7 +146,7 @@ def render_event_page(
     """Render the participant page for one actor."""
     from .ui_strings import js_strings
 
-    data = event_dict(event)
+    data = event_dict(event, all_languages=False)
     questions = list_questions(event, actor)
     page_data = {"event": data, "questions": questions, "strings": js_strings(),
                  "locale": html_lang(), "author_max": AUTHOR_MAX}
@@ -222,8 +226,9 @@ def privacy(code: str) -> ResponseReturnValue:
          "at_display": format_datetime(parse_iso(entry["at"]), "medium")}
         for entry in public["entries"]
     ]
-    return render("privacy.html", event=event_dict(event), retention_days=event.retention_days,
-                  policy=event.policy, moderation_entries=entries)
+    data = event_dict(event)
+    return render("privacy.html", event=data, retention_days=event.retention_days,
+                  policy=data["policy"], moderation_entries=entries)
 
 
 def parse_iso(value: str) -> datetime:

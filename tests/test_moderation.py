@@ -990,8 +990,8 @@ def test_create_event(org: Staff, staff: Callable[..., Staff]) -> None:
     assert ev["code"] == "data-room"
     assert ev["status"] == "live"  # live unless told otherwise
     assert ev["moderation"] == "pre"
-    assert ev["topics"] == [{"slug": "consent", "name": "Consent"},
-                            {"slug": "open-data", "name": "Open data"}]
+    assert ev["topics"] == [{"slug": "consent", "name": "Consent", "translations": {}},
+                            {"slug": "open-data", "name": "Open data", "translations": {}}]
     assert org.log(code="data-room")[0]["action"] == "create_event"
     listed = org.client.get(f"{API}/events").get_json()["events"]
     assert any(e["code"] == "data-room" for e in listed)

@@ -28,7 +28,7 @@ from .common import log_action
 from .uow import UnitOfWork, unit_of_work
 
 # Only organisers change these; moderators may change status and moderation mode.
-EVENT_FIELDS_ORGANISER = (*EVENT_SCALARS, "topics", "moderators")
+EVENT_FIELDS_ORGANISER = (*EVENT_SCALARS, "topics", "translations", "moderators")
 
 
 def create_event(actor: Actor, data: dict[str, Any]) -> Event:
@@ -47,6 +47,7 @@ def _create_event(work: UnitOfWork, user: User | None, data: dict[str, Any]) -> 
         title=data["title"],
         status=data.get("status") or "live",
         moderation=data.get("moderation") or "post",
+        translations={},
     )
     _apply_event_fields(event, data)
     db.session.add(event)
@@ -66,13 +67,19 @@ def _apply_event_fields(event: Event, data: dict[str, Any]) -> None:
         # A date may be cleared with null; the other fields are never None when given.
         if field in data and (data[field] is not None or field == "date"):
             setattr(event, field, data[field])
+    if data.get("translations"):
+        from ..validation import merge_translations
+
+        event.translations = merge_translations(event.translations, data["translations"])
     if "topics" in data and data["topics"] is not None:
         existing = {t.slug: t for t in event.topics}
         keep = []
-        for position, (slug, name) in enumerate(data["topics"]):
-            topic = existing.get(slug) or Topic(slug=slug)
-            topic.name = name
+        for position, given in enumerate(data["topics"]):
+            topic = existing.get(given.slug) or Topic(slug=given.slug, translations={})
+            topic.name = given.name
             topic.position = position
+            if given.translations is not None:  # left out: the names it has are kept
+                topic.translations = given.translations
             keep.append(topic)
         event.topics = keep
     if "moderators" in data and data["moderators"] is not None:
@@ -108,15 +115,30 @@ def events_for(user: User) -> list[Event]:
 
 
 @unit_of_work
-def load_seed(work: UnitOfWork, actor: Actor, seed: dict[str, Any]) -> tuple[Event, int]:
-    """Organisers: load a checked seed document (idempotent) and log it."""
+def load_seed(
+    work: UnitOfWork, actor: Actor | None, seed: Any, *, status: str | None = None
+) -> tuple[Event, int]:
+    """Load a checked seed file (idempotent) and log the load: organisers from the
+    console, or the command line (``actor`` None: no user).
+
+    A reload keeps the event's status whatever the file says; ``status`` changes it,
+    logged as a status change (public, like closing the event from the console).
+    """
     from .. import seeding
 
-    user = policy.require_organiser(actor)
-    event, added = seeding.load_seed(seed)
-    log_action(event, user, "load_seed", f"{added} question(s) added")
+    user = policy.require_organiser(actor) if actor is not None else None
+    before = db.session.execute(
+        select(Event.status, Event.moderation).where(Event.code == seed.event["code"])
+    ).first()
+    loaded = seeding.load_seed(seed, status=status)
+    event = loaded.event
+    if before is not None:
+        for field, old in (("status", before.status), ("moderation", before.moderation)):
+            if getattr(event, field) != old:
+                log_action(event, user, f"{field}:{getattr(event, field)}")
+    log_action(event, user, "load_seed", f"{loaded.added} question(s) added")
     work.publish(live.publish_event, event)
-    return event, added
+    return event, loaded.added
 
 
 @unit_of_work

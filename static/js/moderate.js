@@ -1225,22 +1225,62 @@ function start() {
   function lines(text) {
     return text.split('\n').map(function (s) { return s.trim(); }).filter(Boolean);
   }
+  // The texts as written ('' here), or in one language: never as shown in the console's.
+  var textLang = '';
+  function topicNames(slug) {
+    var t = (EVENT.topics || []).find(function (x) { return x.slug === slug; });
+    return (t && t.translations) || {};
+  }
   function fillSettings() {
     if (!settings) return;
     var f = settings.elements;
-    f.title.value = EVENT.title || '';
-    f.description.value = EVENT.description || '';
+    var O = EVENT.original || EVENT;
+    var T = textLang ? ((EVENT.translations || {})[textLang] || {}) : O;
+    f.title.value = T.title || '';
+    f.title.required = !textLang;
+    f.description.value = T.description || '';
     f.licence.value = EVENT.licence || '';
-    f.topics.value = (EVENT.topics || []).map(function (t) { return t.name; }).join('\n');
-    if (EVENT.policy != null) f.policy.value = EVENT.policy;
+    f.topics.value = (O.topics || []).map(function (t) {
+      return textLang ? (topicNames(t.slug)[textLang] || '') : t.name;
+    }).join('\n');
+    $('set-topics-lang-hint').hidden = !textLang;
+    if (T.policy != null) f.policy.value = T.policy;
     if (EVENT.retention_days != null) f.retention_days.value = EVENT.retention_days;
     if (EVENT.moderators != null) f.moderators.value = EVENT.moderators.join('\n');
     ['title', 'description', 'licence', 'topics', 'policy', 'retention_days', 'moderators'].forEach(function (k) {
       initial[k] = f[k].value;
     });
   }
+  function translatedData(f) {
+    // One language's texts and topic names, as PATCH /events takes them.
+    var data = {};
+    var O = EVENT.original || EVENT;
+    var texts = Object.assign({}, (EVENT.translations || {})[textLang] || {});
+    var changed = false;
+    ['title', 'description', 'policy'].forEach(function (k) {
+      if (f[k].value === initial[k]) return;
+      changed = true;
+      if (f[k].value.trim()) texts[k] = f[k].value.trim(); else delete texts[k];
+    });
+    if (changed) { data.translations = {}; data.translations[textLang] = texts; }
+    if (f.topics.value !== initial.topics) {
+      var given = f.topics.value.split('\n');
+      data.topics = (O.topics || []).map(function (t, i) {
+        var names = Object.assign({}, topicNames(t.slug));
+        var name = (given[i] || '').trim();
+        if (name) names[textLang] = name; else delete names[textLang];
+        return { slug: t.slug, name: t.name, translations: names };
+      });
+    }
+    return data;
+  }
   if (settings) {
     fillSettings();
+    $('set-lang').addEventListener('change', function () {
+      textLang = this.value;
+      say($('settings-status'), '');
+      fillSettings();
+    });
     if (EVENT.policy == null) {
       // The public side of moderation carries the policy text.
       api('GET', API + '/events/' + encodeURIComponent(CODE) + '/moderation').then(function (r) {
@@ -1257,10 +1297,11 @@ function start() {
       say($('settings-error'), '');
       say($('settings-status'), '');
       Array.prototype.forEach.call(settings.querySelectorAll('[aria-invalid]'), function (el) { el.removeAttribute('aria-invalid'); });
-      ['title', 'description', 'policy', 'licence'].forEach(function (k) {
+      if (textLang) data = translatedData(f);
+      (textLang ? ['licence'] : ['title', 'description', 'policy', 'licence']).forEach(function (k) {
         if (f[k].value !== initial[k]) data[k] = f[k].value.trim();
       });
-      if (!f.title.value.trim()) { f.title.setAttribute('aria-invalid', 'true'); say($('settings-error'), S.err_title_required); f.title.focus(); return; }
+      if (!textLang && !f.title.value.trim()) { f.title.setAttribute('aria-invalid', 'true'); say($('settings-error'), S.err_title_required); f.title.focus(); return; }
       if (f.retention_days.value !== initial.retention_days && f.retention_days.value.trim() !== '') {
         var days = Number(f.retention_days.value);
         if (!Number.isInteger(days) || days < 1 || days > 3650) {
@@ -1271,9 +1312,9 @@ function start() {
         }
         data.retention_days = days;
       }
-      if (f.topics.value !== initial.topics) {
+      if (!textLang && f.topics.value !== initial.topics) {
         data.topics = lines(f.topics.value).map(function (name) {
-          var known = (EVENT.topics || []).find(function (t) { return t.name === name; });
+          var known = ((EVENT.original || EVENT).topics || []).find(function (t) { return t.name === name; });
           return known ? { slug: known.slug, name: name } : name;
         });
       }
@@ -1293,7 +1334,7 @@ function start() {
           if (field) { f[field].setAttribute('aria-invalid', 'true'); f[field].focus(); }
           return;
         }
-        if ('policy' in data) EVENT.policy = data.policy;
+        if ('policy' in data && !EVENT.original) EVENT.policy = data.policy;
         if ('retention_days' in data) EVENT.retention_days = data.retention_days;
         if ('moderators' in data) EVENT.moderators = data.moderators;
         fillSettings();

@@ -453,10 +453,22 @@ function onJoin(err, ack) {
   everJoined = true;
   setConn('connected');
   presence(ack);
-  qs.clear();
-  voted.clear();
-  serverVoted.clear();
-  for (const q of ack.questions || []) ingest(q);
+  if (ack.full === false) {
+    // Only what changed since our version (docs/realtime.md, Versions): drop the
+    // removed, replace the changed by id; everything else is as we hold it.
+    for (const id of ack.removed || []) forget(id);
+    for (const q of ack.questions || []) {
+      const id = String(q.id);
+      if (q.voted) { serverVoted.add(id); voted.add(id); } else { serverVoted.delete(id); voted.delete(id); }
+      ingest(q);
+    }
+  } else {
+    qs.clear();
+    voted.clear();
+    serverVoted.clear();
+    for (const q of ack.questions || []) ingest(q);
+  }
+  seen(ack.version);
   for (const it of outbox) if (it.kind === 'vote') { if (it.payload.up) voted.add(it.qid); else voted.delete(it.qid); }
   applyEvent(ack.event);
   cards.forEach((c, id) => {
@@ -472,7 +484,12 @@ function onJoin(err, ack) {
   render(false);
   flush();
 }
-const join = () => socket.timeout(10000).emit('join', { event: CODE }, onJoin);
+// The event's version we hold: a reconnect asks only for what changed since.
+let version = null;
+const seen = (v) => { if (typeof v === 'number' && (version === null || v > version)) version = v; };
+const versioned = (fn) => (payload, meta) => { fn(payload); seen(meta && meta.version); };
+const join = () => socket.timeout(10000).emit(
+  'join', version === null ? { event: CODE } : { event: CODE, since: version }, onJoin);
 
 function connect() {
   if (typeof window.io !== 'function') { setConn(lostState()); return; }
@@ -480,16 +497,16 @@ function connect() {
   socket.on('connect', join);
   socket.on('disconnect', () => { joined = false; setConn(lostState()); });
   socket.on('connect_error', () => setConn(lostState()));
-  socket.on('question', onQuestion);
-  socket.on('votes', onVotes);
-  socket.on('comment', (cm) => addComment(cm, false));
-  socket.on('comment_removed', (m) => {
+  socket.on('question', versioned(onQuestion));
+  socket.on('votes', versioned(onVotes));
+  socket.on('comment', versioned((cm) => addComment(cm, false)));
+  socket.on('comment_removed', versioned((m) => {
     const c = m && cards.get(String(m.question_id));
     if (c && c.comments.delete(String(m.id))) renderComments(String(m.question_id));
-  });
-  socket.on('question_removed', (m) => { if (m && m.id != null) forget(m.id); });
+  }));
+  socket.on('question_removed', versioned((m) => { if (m && m.id != null) forget(m.id); }));
   socket.on('presence', presence);
-  socket.on('event', applyEvent);
+  socket.on('event', versioned(applyEvent));
   socket.on('notice', onNotice);
 }
 window.addEventListener('offline', () => setConn('offline'));
