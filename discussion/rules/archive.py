@@ -30,6 +30,7 @@ from .. import validation
 from ..errors import ValidationError
 from .enums import QuestionStatus, logged_actions
 from .enums import Quote as QuoteValue
+from .enums import ReasonCode as ReasonCodeValue
 from .text import (
     AUTHOR_MAX,
     CODE_RE,
@@ -128,12 +129,21 @@ Quote = Annotated[str, *rule(_quote, {
     "description": "How the author agreed to be quoted: with their name, anonymously, or "
                    "not at all (the text stays out of the reports).",
 })]
-ReasonCode = Annotated[str | None, *rule(
-    lambda v: validation.reason_code({"reason_code": v}),
-    {"anyOf": [{"enum": ["off_topic", "personal_attack", "personal_data", "spam",
-                         "duplicate"]}, {"type": "null"}],
-     "description": "A common reason picked from a list, shown translated."},
-)]
+def _reason_code(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in {r.value for r in ReasonCodeValue}:
+        raise ValidationError(
+            "invalid_reason_code", "'reason_code' is one of %(codes)s.",
+            codes=", ".join(r.value for r in ReasonCodeValue),
+        )
+    return value
+
+
+ReasonCode = Annotated[str | None, *rule(_reason_code, {
+    "anyOf": [{"enum": [r.value for r in ReasonCodeValue]}, {"type": "null"}],
+    "description": "A common reason picked from a list, shown translated.",
+})]
 # The actions the log may hold, as a Literal built from the enums (a checker sees a str).
 if TYPE_CHECKING:
     Action: TypeAlias = str
