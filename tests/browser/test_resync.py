@@ -34,9 +34,14 @@ def test_a_phone_back_from_a_drop_gets_only_what_changed(phone, server, console)
     asked = api.ask("Asked while the phone was away: who keeps the camera footage?")
     api.vote(asked["id"])
     page.context.set_offline(False)
+    expect(page.locator("#conn")).to_have_attribute("data-state", "connected", timeout=20_000)
+    # What was asked while away waits behind the notice, like any arrival.
+    bar = page.locator("#new-bar")
+    expect(bar).to_have_text("1 new question")
+    bar.tap()
     back = card(page, asked["body"])
-    expect(back).to_be_visible(timeout=20_000)
-    expect(page.locator("#conn")).to_have_attribute("data-state", "connected")
+    expect(back).to_be_visible()
+    expect(back.locator(".tag-new")).to_have_text("new")
     # The reconnect's join carried the version the phone held: only the change came back.
     assert joins, "no join was sent over the websocket after the drop"
     event, payload = joins[-1][0], joins[-1][1]
