@@ -27,6 +27,13 @@ from .rules import access as policy
 log = logging.getLogger(__name__)
 
 
+def _emit(name: str, data: Any, *, to: str | list[str]) -> None:
+    """socketio.emit to one room or several (``data`` may be a tuple: the payload and
+    its version, as two Socket.IO arguments)."""
+    # The Flask-SocketIO stubs take one room; the library takes a list too.
+    socketio.emit(name, data, to=to)  # type: ignore[arg-type]
+
+
 def event_room(event_id: int) -> str:
     return f"event:{event_id}"
 
@@ -84,7 +91,7 @@ def version_of(event_id: int, app: Flask | None = None) -> int | None:
         if not has_app_context():
             return None
         app = current_app
-    return app.extensions.get(VERSIONS, {}).get(event_id)  # type: ignore[no-any-return]
+    return app.extensions.get(VERSIONS, {}).get(event_id)  # type: ignore[no-any-return]  # values stored untyped
 
 
 def with_version(payload: Any, event_id: int, app: Flask | None = None) -> Any:
@@ -217,7 +224,7 @@ class Coalescer:
     def _emit_presence(self, event_id: int) -> None:
         if self.presence_store is not None:
             self.presence_store.publish(event_id, self.local_online(event_id))
-        socketio.emit(
+        _emit(
             "presence",
             {"online": self.online(event_id)},
             to=[event_room(event_id), staff_room(event_id)],
@@ -239,7 +246,7 @@ class Coalescer:
 
     def _emit_votes(self, event_id: int, counts: dict[int, int]) -> None:
         payload = {str(qid): n for qid, n in counts.items()}
-        socketio.emit("votes", with_version(payload, event_id, self._app),
+        _emit("votes", with_version(payload, event_id, self._app),
                       to=[event_room(event_id), staff_room(event_id)])
 
     def _latest(self, counts: dict[int, int]) -> dict[int, int]:
@@ -278,14 +285,18 @@ class Coalescer:
             self._emit_presence(event_id)
 
     def _ensure_started(self) -> None:
-        if self._started:
-            return
+        if not self._started and self._claim_start():
+            socketio.start_background_task(self._run)
+
+    def _claim_start(self) -> bool:
+        """Whether this call starts the ticker (another thread may have just done so)."""
         with self._lock:
             if self._started:
-                return
-            self._wake = socketio.server.eio.create_event()
+                return False
+            # The stubs of Flask-SocketIO leave out its python-socketio server.
+            self._wake = socketio.server.eio.create_event()  # type: ignore[attr-defined]  # the Flask-SocketIO stubs leave out .server
             self._started = True
-        socketio.start_background_task(self._run)
+            return True
 
     def _run(self) -> None:
         pause = self.tick
@@ -434,7 +445,7 @@ def publish_question(
     cache.bump(event_id)
     readable = policy.question_public(public["status"])
     if readable:
-        socketio.emit("question", with_version(public, event_id),
+        _emit("question", with_version(public, event_id),
                       to=audience(event_id, public=True, staff=False))
     else:
         # Hidden or pending: gone from the public list (if it was ever on it, so that a
@@ -442,10 +453,10 @@ def publish_question(
         if was_public:
             publish_removed(event_id, public["id"], was_public=True, staff=False)
         if public["status"] == "pending" and author_key is not None:
-            socketio.emit("question", with_version({**public, "mine": True}, event_id),
+            _emit("question", with_version({**public, "mine": True}, event_id),
                           to=audience(event_id, public=False, author_key=author_key,
                                       staff=False))
-    socketio.emit("question", with_version(staff, event_id), to=staff_room(event_id))
+    _emit("question", with_version(staff, event_id), to=staff_room(event_id))
 
 
 def publish_removed(
@@ -455,14 +466,14 @@ def publish_removed(
     cache.bump(event_id)
     rooms = audience(event_id, public=was_public, staff=staff)
     if rooms:
-        socketio.emit("question_removed", with_version({"id": question_id}, event_id), to=rooms)
+        _emit("question_removed", with_version({"id": question_id}, event_id), to=rooms)
 
 
 def publish_comment(event_id: int, comment: dict[str, Any], *, public: bool = True) -> None:
     """A comment was added or restored: its text goes to participants only when they
     may read it (a visible comment on a public question), else to staff only."""
     cache.bump(event_id)
-    socketio.emit("comment", with_version(comment, event_id),
+    _emit("comment", with_version(comment, event_id),
                   to=audience(event_id, public=public))
 
 
@@ -471,7 +482,7 @@ def publish_comment_removed(
 ) -> None:
     """A comment was deleted or hidden."""
     cache.bump(event_id)
-    socketio.emit(
+    _emit(
         "comment_removed",
         with_version({"id": comment_id, "question_id": question_id}, event_id),
         to=audience(event_id, public=was_public),
@@ -482,7 +493,7 @@ def publish_notice(event_id: int, author_key: str | None, notice: dict[str, Any]
     """Tell a question's author what a moderator did with it (their own sockets only)."""
     if author_key is None:
         return
-    socketio.emit("notice", notice, to=participant_room(author_key))
+    _emit("notice", notice, to=participant_room(author_key))
 
 
 def publish_event(event: Any) -> None:
@@ -495,10 +506,10 @@ def publish_event(event: Any) -> None:
     # The event's room and its staff room, split by language (see sockets.on_join);
     # only the consoles, which edit them, get every language's texts.
     for locale in LANGUAGES:
-        socketio.emit("event", with_version(event_dict(event, locale, all_languages=False),
+        _emit("event", with_version(event_dict(event, locale, all_languages=False),
                                              event.id),
                       to=language_room(event.id, locale))
-        socketio.emit("event", with_version(event_dict(event, locale), event.id),
+        _emit("event", with_version(event_dict(event, locale), event.id),
                       to=language_room(event.id, locale, staff=True))
 
 

@@ -239,10 +239,11 @@ QUESTION_ID = id_param("question_id", "question")
 COMMENT_ID = id_param("comment_id", "comment")
 
 # Who may call an operation. ``{}`` means "no credential needed".
-PUBLIC = [{}, {"participantCookie": []}, {"sessionCookie": []}]
-PARTICIPANT_WRITE = [{"csrfToken": [], "sessionCookie": [], "participantCookie": []}]
-STAFF_READ = [{"sessionCookie": []}]
-STAFF_WRITE = [{"csrfToken": [], "sessionCookie": []}]
+Security = list[dict[str, list[str]]]
+PUBLIC: Security = [{}, {"participantCookie": []}, {"sessionCookie": []}]
+PARTICIPANT_WRITE: Security = [{"csrfToken": [], "sessionCookie": [], "participantCookie": []}]
+STAFF_READ: Security = [{"sessionCookie": []}]
+STAFF_WRITE: Security = [{"csrfToken": [], "sessionCookie": []}]
 # Deleting a post: its author (participant cookie) or a moderator of the event (login).
 AUTHOR_OR_STAFF = [*PARTICIPANT_WRITE, STAFF_WRITE[0]]
 

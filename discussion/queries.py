@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from . import cache, ratelimit, similar
 from .errors import NotFound, RateLimited
@@ -22,6 +22,7 @@ from .models import (
     Question,
     QuestionRemoval,
     QuestionStatus,
+    Quote,
     Vote,
 )
 from .rules import access as policy
@@ -262,7 +263,7 @@ def staff_question_dict(
         **_question_fields(q, slugs),
         original_body=q.original_body,
         merged_into=q.merged_into_id,
-        quote=q.quote,
+        quote=Quote(q.quote),
         author_muted=author_muted,
         duplicate_of=similar.duplicate_of(q.event_id, q.id, q.body, q.status),
     ).model_dump()
@@ -271,11 +272,16 @@ def staff_question_dict(
 def comment_dict(c: Comment, *, mine: bool = False, staff: bool = False) -> dict[str, Any]:
     """A comment as participants see it, or with ``hidden`` for the event's moderators
     (rules.shapes.Comment, StaffComment)."""
-    fields = {"id": c.id, "question_id": c.question_id, "body": c.body, "author": c.author,
-              "created_at": iso(c.created_at), "mine": mine}
+    created = iso(c.created_at) or ""
     if staff:
-        return shapes.StaffComment(**fields, hidden=c.hidden).model_dump()
-    return shapes.Comment(**fields).model_dump()
+        return shapes.StaffComment(
+            id=c.id, question_id=c.question_id, body=c.body, author=c.author,
+            created_at=created, mine=mine, hidden=c.hidden,
+        ).model_dump()
+    return shapes.Comment(
+        id=c.id, question_id=c.question_id, body=c.body, author=c.author,
+        created_at=created, mine=mine,
+    ).model_dump()
 
 
 def visible_to(
@@ -285,7 +291,7 @@ def visible_to(
     event's moderators see everything (the SQL form of :func:`policy.sees_question`)."""
     if moderator:
         return stmt
-    shown = Question.status.in_(sorted(policy.PUBLIC_STATUSES))
+    shown: ColumnElement[bool] = Question.status.in_(sorted(policy.PUBLIC_STATUSES))
     if participant is not None:
         shown = or_(
             shown,
@@ -363,7 +369,7 @@ def changes_since(event: Event, actor: Actor, since: int) -> tuple[list[dict[str
     if moderator:
         gone = gone.where(QuestionRemoval.deleted.is_(True))
     else:
-        readers = QuestionRemoval.public.is_(True)
+        readers: ColumnElement[bool] = QuestionRemoval.public.is_(True)
         if participant is not None:
             readers = or_(readers, QuestionRemoval.participant_id == participant.id)
         gone = gone.where(readers)

@@ -35,7 +35,7 @@ class SweptMemoryStorage(MemoryStorage):
         now = time.monotonic()
         if now - self._swept >= self.SWEEP_EVERY:
             self._swept = now
-            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]  # limits' private sweep, called on our schedule
 
 
 EXTENSION = "discussion.ratelimit"

@@ -19,7 +19,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticError
@@ -92,9 +92,12 @@ Status = Annotated[str, rule(validation.event_status)]
 ModerationMode = Annotated[str, rule(validation.moderation_mode)]
 Retention = Annotated[int, rule(validation.retention_days)]
 SeedDate = Annotated[date | None, rule(validation.event_date)]
-People = Annotated[
-    list[Text(PLACE_MAX, multiline=False)], at_most(LIST_MAX)  # type: ignore[valid-type]
-]
+if TYPE_CHECKING:
+    # Text() builds the field's Annotated type at run time; to a type checker a list of
+    # people is a list of strings.
+    People: TypeAlias = list[str]
+else:
+    People = Annotated[list[Text(PLACE_MAX, multiline=False)], at_most(LIST_MAX)]
 TopicName = Text(TOPIC_MAX, multiline=False)
 
 
@@ -125,18 +128,18 @@ class SeedEvent(_Table):
     """``[event]``, with ``[event.es]``-style tables for its texts in other languages."""
 
     code: Code
-    title: Text(TITLE_MAX, multiline=False)  # type: ignore[valid-type]
+    title: Text(TITLE_MAX, multiline=False)  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
     date: SeedDate = None
-    place: Text(PLACE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]
+    place: Text(PLACE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
     status: Status | None = None
     moderation: ModerationMode | None = None
-    licence: Text(LICENCE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]
+    licence: Text(LICENCE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
     retention_days: Retention | None = None
-    moderator: Text(PLACE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]
+    moderator: Text(PLACE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
     speakers: People | None = None
     organisers: People | None = None
-    description: Text(LONG_MAX, required=False) = None  # type: ignore[valid-type]
-    policy: Text(LONG_MAX, required=False) = None  # type: ignore[valid-type]
+    description: Text(LONG_MAX, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
+    policy: Text(LONG_MAX, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
     timezone: TimeZoneName | None = None
     translations: dict[str, EventText] = Field(default_factory=dict)
 
@@ -147,8 +150,8 @@ class SeedTopic(_Table):
     """``[[topics]]``: a name, an optional slug, and ``es = "..."``-style names."""
 
     slug: Slug | None = None
-    name: TopicName  # type: ignore[valid-type]
-    translations: dict[str, TopicName] = Field(default_factory=dict)  # type: ignore[valid-type]
+    name: TopicName  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
+    translations: dict[str, TopicName] = Field(default_factory=dict)  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
 
     _languages = model_validator(mode="before")(_gather_languages)
 
@@ -156,8 +159,8 @@ class SeedTopic(_Table):
 class SeedQuestion(_Table):
     """``[[questions]]``: an open question of the organisers."""
 
-    body: Text(QUESTION_MAX)  # type: ignore[valid-type]
-    topic: Text(TOPIC_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]
+    body: Text(QUESTION_MAX)  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
+    topic: Text(TOPIC_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
     pinned: bool = False
 
 

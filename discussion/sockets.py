@@ -80,15 +80,15 @@ CONNECTIONS = "discussion.connections"  # app.extensions key: sid -> Connection
 
 def _table() -> dict[str, Connection]:
     """This app's connection table (state lives on the app, not in the module)."""
-    return current_app.extensions[CONNECTIONS]  # type: ignore[no-any-return]
+    return current_app.extensions[CONNECTIONS]  # type: ignore[no-any-return]  # values stored untyped
 # (event name, handler): registered on each app's Socket.IO server by register().
 _handlers: list[tuple[str, Callable[..., Any]]] = []
 
 
 def _conn() -> Connection:
-    conn = _table().get(request.sid)  # type: ignore[attr-defined]
+    conn = _table().get(request.sid)  # type: ignore[attr-defined]  # Flask-SocketIO adds sid to the request
     if conn is None:  # a handler ran before connect completed; treat as a fresh phone
-        conn = _table()[request.sid] = Connection(token=new_token())  # type: ignore[attr-defined]
+        conn = _table()[request.sid] = Connection(token=new_token())  # type: ignore[attr-defined]  # Flask-SocketIO adds sid to the request
     return conn
 
 
@@ -153,7 +153,7 @@ def acked(
                 message = gettext("Something went wrong; try again.")
                 return {"ok": False, "error": {"code": "internal", "message": message}}
 
-        handler.access = need  # type: ignore[attr-defined]
+        handler.access = need  # type: ignore[attr-defined]  # the policy's mark on the handler
         _handlers.append((name, handler))
         return handler
 
@@ -173,7 +173,7 @@ def register(app: Flask) -> None:
 def _sent_by_client() -> bool:
     """Whether a ``connect`` or ``disconnect`` handler runs for an event a client emitted
     under that name: the real ones run while the socket is half-open, that one does not."""
-    return bool(socketio.server.manager.is_connected(request.sid, request.namespace))  # type: ignore[attr-defined]
+    return bool(socketio.server.manager.is_connected(request.sid, request.namespace))  # type: ignore[attr-defined]  # Flask-SocketIO adds sid to the request
 
 
 def _unknown_event() -> dict[str, Any]:
@@ -185,7 +185,7 @@ def on_connect(auth: Any = None) -> dict[str, Any] | None:
     """Remember the participant token of the handshake (or a fresh one for this socket)."""
     if _sent_by_client():  # else a socket could shed its identity and presence at will
         return _unknown_event()
-    _table()[request.sid] = Connection(token=token_from_cookie() or new_token())  # type: ignore[attr-defined]
+    _table()[request.sid] = Connection(token=token_from_cookie() or new_token())  # type: ignore[attr-defined]  # Flask-SocketIO adds sid to the request
     return None
 
 
@@ -193,7 +193,7 @@ def on_disconnect(*_args: Any) -> dict[str, Any] | None:
     """Forget the socket and take it out of the event's presence count."""
     if _sent_by_client():
         return _unknown_event()
-    conn = _table().pop(request.sid, None)  # type: ignore[attr-defined]
+    conn = _table().pop(request.sid, None)  # type: ignore[attr-defined]  # Flask-SocketIO adds sid to the request
     if conn is not None and conn.event_id is not None and conn.presence_key:
         live.coalescer.leave(conn.event_id, conn.presence_key)
     return None
@@ -397,7 +397,8 @@ def check_staff() -> int:
                 and policy.moderates(user, event)):
             continue
         for room in conn.rooms:
-            socketio.server.leave_room(sid, room, namespace="/")
+            # The stubs of Flask-SocketIO leave out its python-socketio server.
+            socketio.server.leave_room(sid, room, namespace="/")  # type: ignore[attr-defined]  # the Flask-SocketIO stubs leave out .server
         conn.rooms, conn.staff_session = (), None
         socketio.emit("session_ended", {}, to=sid)
         revoked += 1
@@ -406,7 +407,7 @@ def check_staff() -> int:
 
 def _watch_staff() -> None:
     """Start this app's watch over staff sockets (once; it ends when none is left)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's app object
     interval = float(app.config["STAFF_CHECK_INTERVAL"])
     state = app.extensions.setdefault("discussion.staff_watch", {"running": False})
     if interval <= 0 or state["running"]:
@@ -416,7 +417,7 @@ def _watch_staff() -> None:
     def run() -> None:
         try:
             while True:
-                socketio.sleep(interval)
+                socketio.sleep(interval)  # type: ignore[arg-type]  # the stubs say int; a float works
                 with app.app_context():
                     if not any(c.staff_session for c in list(_table().values())):
                         return

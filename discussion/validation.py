@@ -106,10 +106,10 @@ class EventText(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    title: Text(TITLE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]
-    description: Text(LONG_MAX, required=False) = None  # type: ignore[valid-type]
-    place: Text(PLACE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]
-    policy: Text(LONG_MAX, required=False) = None  # type: ignore[valid-type]
+    title: Text(TITLE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
+    description: Text(LONG_MAX, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
+    place: Text(PLACE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
+    policy: Text(LONG_MAX, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
 
 
 def event_texts(value: Any, where: str) -> dict[str, str]:
@@ -317,7 +317,8 @@ class PlacedError(ValidationError):
         if has_request_context():
             place = gettext(self.place, **self.place_params) if self.place_params else \
                 gettext(self.place)
-            return gettext("%(place)s: %(problem)s", place=place, problem=self.problem.message)
+            return str(gettext("%(place)s: %(problem)s", place=place,
+                               problem=self.problem.message))
         place = self.place % self.place_params if self.place_params else self.place
         return f"{place}: {self.problem.message}"
 

@@ -56,7 +56,7 @@ def write_export(code: str, fmt: str, output: Path | None, *, lang: str = "en",
     Used by ``flask export`` and, for the archive written before a deletion,
     ``flask events delete``.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's app object
     headers = {"Accept-Language": lang.replace("_", "-")}
     with app.test_request_context("/", base_url=base_url or "http://localhost/",
                                   headers=headers):

@@ -252,7 +252,7 @@ def build(code: str, *, now: datetime | None = None) -> ThreadModel:
     if event is None:
         raise LookupError(code)
     topics = [{"id": t.id, "slug": t.slug, "name": t.name} for t in event.topics]
-    slugs = {t["id"]: t["slug"] for t in topics}
+    slugs = {t.id: t.slug for t in event.topics}
     figures, per_topic = _figures(event, slugs)
     log = [
         {"action": e.action, "question_id": e.question_id, "comment_id": e.comment_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from ..extensions import db
 from ..models import Comment, Event, Participant, Question, utcnow
@@ -19,7 +19,7 @@ from ..models import Comment, Event, Participant, Question, utcnow
 WARN_DAYS = 14  # how far ahead flask purge looks, unless told otherwise
 
 
-def _linked(event_id: int) -> object:
+def _linked(event_id: int) -> ColumnElement[bool]:
     """Participants of the event who still have links to remove (not yet purged, not a
     "forget me" tombstone, which holds no name)."""
     return (Participant.event_id == event_id) & Participant.key.is_not(None) \
@@ -29,7 +29,9 @@ def _linked(event_id: int) -> object:
 def purge_at(event: Event) -> datetime | None:
     """When the purge will first remove links and names from this event (naive UTC), or
     None when there is nothing left to remove."""
-    first = db.session.scalar(select(func.min(Participant.created_at)).where(_linked(event.id)))
+    first: datetime | None = db.session.scalar(
+        select(func.min(Participant.created_at)).where(_linked(event.id))
+    )
     return first + timedelta(days=event.retention_days) if first else None
 
 

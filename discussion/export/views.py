@@ -30,7 +30,7 @@ def _wants_json() -> bool:
     return accept.best_match(["application/json", "text/html"]) == "application/json"
 
 
-def _refuse(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
+def _refuse(status: int, code: str, message: str):  # type: ignore[no-untyped-def]  # a Flask view
     if _wants_json():
         return jsonify({"error": {"code": code, "message": message}}), status
     from ..views import error_page
@@ -40,7 +40,7 @@ def _refuse(status: int, code: str, message: str):  # type: ignore[no-untyped-de
 
 @bp.get("/e/<code>/export.<any(csv, json, md, html):fmt>")
 @access(Need.MODERATOR, files=True)
-def download(code: str, fmt: str):  # type: ignore[no-untyped-def]
+def download(code: str, fmt: str):  # type: ignore[no-untyped-def]  # a Flask view
     """Staff who moderate the event download its export."""
     event = find_event_any(code)
     if event is None:

@@ -147,7 +147,8 @@ def insert_ignore(table: Any, values: dict[str, Any]) -> bool:
     maker = {"sqlite": sqlite_insert, "postgresql": pg_insert}.get(dialect)
     if maker is None:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database dialect {dialect}")
-    stmt = maker(table).values(**values).on_conflict_do_nothing()
+    # Both dialects' insert() has on_conflict_do_nothing; the shared annotation does not.
+    stmt = maker(table).values(**values).on_conflict_do_nothing()  # type: ignore[attr-defined]
     return db.session.execute(stmt.returning(*table.primary_key.columns)).first() is not None
 
 

@@ -20,10 +20,10 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from flask import current_app
-from sqlalchemy import delete, event, insert, inspect, select, update
+from sqlalchemy import Table, delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from .. import live
@@ -96,8 +96,10 @@ class UnitOfWork:
         """Give each changed event its next version, stamp what changed, commit once."""
         db.session.flush()  # the listener below collects the last changes
         window = int(current_app.config["JOIN_WINDOW"])
-        events, questions = Event.__table__, Question.__table__
-        removals = QuestionRemoval.__table__
+        # The mapped classes' tables, as Table objects (a model's __table__ is typed as the
+        # wider FromClause).
+        events, questions = cast(Table, Event.__table__), cast(Table, Question.__table__)
+        removals = cast(Table, QuestionRemoval.__table__)
         # In id order: a unit that changes several events (purge) takes their rows in
         # the same order as any other, so two writers never wait on each other.
         for event_id in sorted(self._changes):
@@ -127,7 +129,7 @@ class UnitOfWork:
     def run_after_commit(self) -> None:
         """Run the queue, each broadcast carrying its event's new version. A failing
         publish is logged and the rest still run: the write is done either way."""
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's app object
         with live.publishing(self.versions):
             for fn, args, kwargs in self._queue:
                 try:

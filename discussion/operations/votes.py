@@ -55,12 +55,13 @@ def _vote(
         )
         delta = 1
     else:
-        changed = db.session.execute(
+        removed: Any = db.session.execute(  # a CursorResult: it knows its rowcount
             delete(Vote).where(
                 Vote.question_id == question.id,
                 Vote.participant_id.in_([participant.id, kept or participant.id]),
             )
-        ).rowcount
+        )
+        changed = removed.rowcount
         delta = -changed
     if changed:
         votes = db.session.execute(
@@ -72,5 +73,7 @@ def _vote(
         work.touch(event.id, question.id)
         work.publish(live.publish_votes, event.id, {question_id: votes})
     else:
-        votes = db.session.scalar(select(Question.votes).where(Question.id == question.id))
+        votes = db.session.scalar(
+            select(Question.votes).where(Question.id == question.id)
+        ) or 0
     return {"id": question_id, "votes": votes, "voted": up}

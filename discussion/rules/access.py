@@ -42,10 +42,13 @@ LOGIN_NEEDS = frozenset({Need.MODERATOR, Need.ORGANISER, Need.STAFF})
 
 
 class HasId(Protocol):
-    """An event, or a cached reference to one."""
+    """An event, or a cached reference to one (read only)."""
 
-    id: int
-    status: str
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def status(self) -> str: ...
 
 
 class HasUser(Protocol):
