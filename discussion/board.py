@@ -16,6 +16,7 @@ from .models import Event
 from .queries import PUBLIC_ACTIONS, event_dict, find_event, iso, list_questions
 from .rules.access import Need, access, question_public
 from .rules.enums import EventStatus, QuestionStatus, ReasonCode, browser_table
+from .ui_strings import reason_labels
 
 bp = Blueprint("board", __name__)
 
@@ -133,21 +134,6 @@ def idle_ms() -> int:
     except ValueError:
         return IDLE_MS
     return min(max(value, IDLE_MIN_MS), IDLE_MAX_MS)
-
-
-def reason_labels() -> dict[str, str]:
-    """The one-click reasons of the console, by the code the server stores and translates.
-
-    Literal calls, so that pybabel finds each msgid.
-    """
-    labels = {
-        ReasonCode.OFF_TOPIC: gettext("Off-topic"),
-        ReasonCode.PERSONAL_ATTACK: gettext("Personal attack"),
-        ReasonCode.PERSONAL_DATA: gettext("Personal data about someone"),
-        ReasonCode.SPAM: gettext("Spam or advertising"),
-        ReasonCode.DUPLICATE: gettext("Duplicate"),
-    }
-    return {code.value: label for code, label in labels.items()}
 
 
 # Which reasons fit which dialog: hiding judges the content (any reason), muting the

@@ -9,6 +9,8 @@ choosing the form with ``Intl.PluralRules``.
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from .rules.enums import ReasonCode
+
 # ngettext formats its result; passing the placeholder as its own value keeps it.
 _COUNT = "%(count)s"
 
@@ -125,12 +127,16 @@ def notice_strings() -> dict[str, str]:
 
 
 def reason_labels() -> dict[str, str]:
-    """The moderators' common reasons (the ``reason_code`` of a notice), in the reader's
-    language; the same words as the public moderation log."""
-    return {
-        "off_topic": _("Off-topic"),
-        "personal_attack": _("Personal attack"),
-        "personal_data": _("Personal data about someone"),
-        "spam": _("Spam or advertising"),
-        "duplicate": _("Duplicate"),
+    """The moderators' common reasons by the code the server stores, in the reader's
+    language: the one table the phone, the console and the public log show.
+
+    Literal calls, so that pybabel finds each msgid.
+    """
+    labels = {
+        ReasonCode.OFF_TOPIC: _("Off-topic"),
+        ReasonCode.PERSONAL_ATTACK: _("Personal attack"),
+        ReasonCode.PERSONAL_DATA: _("Personal data about someone"),
+        ReasonCode.SPAM: _("Spam or advertising"),
+        ReasonCode.DUPLICATE: _("Duplicate"),
     }
+    return {code.value: str(label) for code, label in labels.items()}

@@ -257,14 +257,9 @@ def action_label(action: str) -> str:
 
 def reason_label(code: str | None) -> str:
     """A common moderation reason (stored as a code) in the reader's language."""
-    labels: dict[str, str] = {
-        "off_topic": _("Off-topic"),
-        "personal_attack": _("Personal attack"),
-        "personal_data": _("Personal data about someone"),
-        "spam": _("Spam or advertising"),
-        "duplicate": _("Duplicate"),
-    }
-    return labels.get(code or "", "")
+    from .ui_strings import reason_labels
+
+    return reason_labels().get(code or "", "")
 
 
 @bp.get("/lang/<lang>")
