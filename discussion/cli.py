@@ -92,6 +92,14 @@ def seed_command(file: Path | None, status: str | None) -> None:
                    f"give --status {wanted} to change it).")
 
 
+def _event(code: str) -> Event:
+    """The event with this join code (any case), or a clear refusal."""
+    event = db.session.scalar(select(Event).where(Event.code == code.strip().lower()))
+    if event is None:
+        raise click.ClickException(f"There is no event with code '{code}'.")
+    return event
+
+
 def _create_user(email: str, role: str, password: str, events: tuple[str, ...]) -> User:
     from .auth import hash_password
 
@@ -104,10 +112,7 @@ def _create_user(email: str, role: str, password: str, events: tuple[str, ...]) 
         raise click.ClickException("The password must have at least 10 characters.")
     appointed = []
     for code in events:
-        event = db.session.scalar(select(Event).where(Event.code == code.strip().lower()))
-        if event is None:
-            raise click.ClickException(f"There is no event with code '{code}'.")
-        appointed.append(event)
+        appointed.append(_event(code))
     user = User(email=email, role=role, password_hash=hash_password(password), events=appointed)
     db.session.add(user)
     db.session.commit()
@@ -207,9 +212,7 @@ def appoint(email: str, events: tuple[str, ...]) -> None:
     """Appoint a moderator to more events."""
     user = _user(email)
     for code in events:
-        event = db.session.scalar(select(Event).where(Event.code == code.strip().lower()))
-        if event is None:
-            raise click.ClickException(f"There is no event with code '{code}'.")
+        event = _event(code)
         if event not in user.events:
             user.events.append(event)
     db.session.commit()
@@ -293,9 +296,7 @@ def delete_event_command(code: str, yes: bool, archive: Path | None, no_archive:
 
     if archive is not None and no_archive:
         raise click.UsageError("--archive and --no-archive contradict each other.")
-    event = db.session.scalar(select(Event).where(Event.code == code.strip().lower()))
-    if event is None:
-        raise click.ClickException(f"There is no event with code '{code}'.")
+    event = _event(code)
     code, title, event_id, status = event.code, event.title, event.id, event.status
     if not yes:
         click.echo(f"This deletes '{code}' ({title}, {status}) with all its questions, "

@@ -18,8 +18,6 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from . import LANGUAGES
 from .errors import DomainError, ValidationError
-from .rules.schemas import CLIENT_ID_RE as CLIENT_ID_RE
-from .rules.schemas import Post as Post
 from .rules.text import AUTHOR_MAX as AUTHOR_MAX
 from .rules.text import CODE_RE as CODE_RE
 from .rules.text import COMMENT_MAX as COMMENT_MAX

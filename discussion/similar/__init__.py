@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Connection, ScalarSelect, func, select
 
 from ..extensions import db
 from ..models import ModerationEntry, Question
+from ..rules.access import PUBLIC_STATUSES
 from ..rules.enums import QuestionStatus
 from .index import DUPLICATE_THRESHOLD, SUGGEST_THRESHOLD, EventIndex
 from .text import Features, features
@@ -27,7 +28,8 @@ from .text import Features, features
 EXTENSION = "discussion.similar"
 MIN_LENGTH = 12  # shorter texts say too little to be matched: no suggestion
 LIMIT = 3
-SEARCHABLE = (QuestionStatus.VISIBLE.value, QuestionStatus.ANSWERED.value)
+# Only what participants may read is ever suggested (the access policy says which).
+SEARCHABLE = tuple(sorted(PUBLIC_STATUSES))
 
 __all__ = [
     "DUPLICATE_THRESHOLD",
