@@ -109,7 +109,7 @@ def deep(obj: object, seen: set[int]) -> int:
     return size
 
 
-def anatomy(phones: int) -> dict[str, float]:
+def anatomy(phones: int, app: Any) -> dict[str, float]:
     """Per phone: what the app keeps that a bare python-socketio server does not."""
     from discussion import live, sockets
     from discussion.extensions import socketio
@@ -134,14 +134,15 @@ def anatomy(phones: int) -> dict[str, float]:
         deep(env.get("werkzeug.request"), seen) for env in environs) / phones
     seen = set(shared)
     out["connection records (sockets.Connection)"] = sum(
-        deep(c, seen) for c in sockets._connections.values()) / phones
+        deep(c, seen) for c in app.extensions[sockets.CONNECTIONS].values()) / phones
     seen = set(shared)
     out["participant rooms (p:...)"] = sum(
         deep(name, seen) + deep(members, seen) + 100  # the rooms dict's entry
         for name, members in rooms.items() if isinstance(name, str) and name.startswith("p:")
     ) / phones
     seen = set(shared)
-    out["presence entries"] = sum(deep(c, seen) for c in live.coalescer._online.values()) / phones
+    online = live.coalescer(app)._online.values()
+    out["presence entries"] = sum(deep(c, seen) for c in online) / phones
     return {k: round(v) for k, v in out.items()}
 
 
@@ -190,7 +191,7 @@ def main() -> None:
         time.sleep(1.0)
         settle()
         rss_after = rss_kb()
-        parts = anatomy(int(summary["joined"])) if app else {}
+        parts = anatomy(int(summary["joined"]), server.application) if app else {}
         types_after = type_counts()
         after = tracemalloc.take_snapshot() if not args.no_trace else None
         node.stdin.close()

@@ -276,9 +276,8 @@ def _own_origins(app: Flask) -> list[str]:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import cache, database, ratelimit, similar  # noqa: F401  (engine listeners, storage)
-    from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
-    from .live import coalescer
+    from . import cache, database, live, ratelimit, similar  # noqa: F401  (engine listeners, storage)
+    from .extensions import babel, compress, csrf, db, login_manager, migrate, socketio
 
     assets.init_app(app)
     db.init_app(app)
@@ -286,7 +285,6 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
-    limiter.init_app(app)
     ratelimit.init_app(app)
     cache.init_app(app)
     compress.init_app(app)
@@ -319,7 +317,7 @@ def _init_extensions(app: Flask) -> None:
     middleware = _socketio_middleware(server, app)
     socketio.sockio_mw = middleware  # type: ignore[attr-defined]  # not in the stubs
     app.wsgi_app = middleware  # type: ignore[method-assign]  # WSGI middleware
-    coalescer.configure(app)
+    live.init_app(app)
     similar.init_app(app)
     # Engine.IO answers /socket.io/ outside Flask: its responses get the headers too.
     app.wsgi_app = SecurityHeaders(  # type: ignore[method-assign]  # WSGI middleware

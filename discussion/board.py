@@ -184,7 +184,7 @@ def board_context(event: Event) -> dict[str, Any]:
     never shows pending or hidden questions. ``?topic=<slug>`` filters the ranked
     lists (an unknown slug shows every topic); ``?theme=light|dark`` picks the theme.
     """
-    from .live import coalescer
+    from . import live
     from .views import html_lang
 
     data = event_dict(event, all_languages=False)
@@ -204,7 +204,7 @@ def board_context(event: Event) -> dict[str, Any]:
     in_topic = [q for q in questions if topic is None or q["topic"] == topic]
     ranked = [q for q in in_topic if q["status"] == QuestionStatus.VISIBLE and q is not now]
     answered = [q for q in in_topic if q["status"] == QuestionStatus.ANSWERED and q is not now]
-    online = coalescer.online(event.id)
+    online = live.coalescer().online(event.id)
     total_votes = sum(q["votes"] for q in questions)
 
     url = join_url(event)

@@ -23,7 +23,6 @@ from flask import Flask, current_app
 T = TypeVar("T")
 
 EXTENSION = "discussion.cache"
-TTL = 1.0  # the default of CACHE_TTL, in seconds
 MAX_ENTRIES = 10_000  # random codes tried by a scanner, or many `since`s, must not grow memory
 
 
@@ -118,8 +117,3 @@ def legacy_keys() -> bool:
             select(Participant.id).where(Participant.key.like("legacy:%")).limit(1)
         ) is not None
     return state.legacy_left
-
-
-def clear() -> None:
-    """Nothing to do: each app starts with its own, empty cache (:func:`init_app`).
-    Kept for callers written when the cache was one per process."""

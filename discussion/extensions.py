@@ -1,8 +1,12 @@
-"""Every Flask extension, created unbound and bound in :func:`discussion.create_app`."""
+"""Every Flask extension, created unbound and bound in :func:`discussion.create_app`.
+
+Flask-Limiter is the exception: its ``Limiter`` keeps the storage it opens in
+``init_app`` on itself, so one module-level limiter would make every app in the
+process count in the last app's store. Each app gets its own (``discussion.ratelimit``).
+"""
 
 from flask_babel import Babel
 from flask_compress import Compress
-from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -26,18 +30,10 @@ class Base(DeclarativeBase):
     )
 
 
-def _limit_key() -> str:
-    """Rate limits are keyed on the participant or staff user, never on the IP address."""
-    from .identity import limit_key
-
-    return limit_key()
-
-
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 socketio = SocketIO()
 login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=_limit_key, default_limits=[])
 compress = Compress()

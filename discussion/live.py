@@ -129,7 +129,7 @@ class Coalescer:
 
     BUDGET = 0.55  # share of the process's time that broadcasts may take
 
-    def __init__(self) -> None:
+    def __init__(self, app: Flask | None = None) -> None:
         self.tick = 0.1
         self.max_tick = 1.0
         self._lock = threading.Lock()
@@ -152,26 +152,20 @@ class Coalescer:
         self._votes_sent = float("-inf")
         self._period = self.tick
         self._wake: Any = None  # the async mode's Event, made when the ticker starts
+        if app is not None:
+            self.configure(app)
 
     def configure(self, app: Flask) -> None:
-        """Take the tick from the app's config and start from a clean slate."""
+        """Take the tick from the app's config."""
         self.tick = float(app.config["VOTE_TICK"])
         self.max_tick = max(self.tick, float(app.config["VOTE_TICK_MAX"]))
         self.presence_interval = float(app.config["PRESENCE_INTERVAL"])
+        self._period = self.tick
         self._app = app
         url = app.config.get("REDIS_URL")
         self.presence_store = (
             PresenceStore(url, app.config["SOCKETIO_CHANNEL"]) if url else None
         )
-        cache.clear()
-        cache.TTL = float(app.config["CACHE_TTL"])
-        with self._lock:
-            self._votes.clear()
-            self._presence.clear()
-            self._presence_sent.clear()
-            self._online.clear()
-            self._votes_sent = float("-inf")
-            self._period = self.tick
 
     def next_tick(self, sending: float) -> float:
         """The pause before the next flush, given how long the last one took to send.
@@ -233,7 +227,6 @@ class Coalescer:
     # -- votes
 
     def votes(self, event_id: int, counts: dict[int, int]) -> None:
-        cache.bump(event_id)
         if self.tick <= 0:
             self._emit_votes(event_id, counts)
             return
@@ -406,7 +399,19 @@ return total
         return max(local, self._totals.get(event_id, local))
 
 
-coalescer = Coalescer()
+COALESCER = "discussion.coalescer"
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its own coalescer: its counts, presence and ticker are the app's,
+    so two apps in one process never send each other's votes."""
+    app.extensions[COALESCER] = Coalescer(app)
+
+
+def coalescer(app: Flask | None = None) -> Coalescer:
+    """The coalescer of ``app`` (else of the current app)."""
+    found: Coalescer = (app or current_app).extensions[COALESCER]
+    return found
 
 
 def audience(
@@ -515,4 +520,5 @@ def publish_event(event: Any) -> None:
 
 def publish_votes(event_id: int, counts: dict[int, int]) -> None:
     """New vote counts (of public questions: only those can be voted on), coalesced."""
-    coalescer.votes(event_id, counts)
+    cache.bump(event_id)
+    coalescer().votes(event_id, counts)

@@ -7,6 +7,9 @@ a hundred times a second. Counters already expire when read; this storage only
 sweeps the rest for memory, at most once a minute, on the hitting greenlet.
 Selected by ``RATELIMIT_STORAGE_URI = "sweptmemory://"`` (the default); with Redis,
 limits are kept in Redis instead.
+
+Each app has its own Flask-Limiter ``Limiter`` on ``app.extensions`` (the limiter holds
+its storage, so a shared one would make two apps in a process count together).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import time
 
 from flask import Flask, current_app
+from flask_limiter import Limiter
 from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 
@@ -41,17 +45,35 @@ class SweptMemoryStorage(MemoryStorage):
 EXTENSION = "discussion.ratelimit"
 
 
-class StoreHealth:
-    """Whether this app's rate-limit store failed last time (so an outage is logged
-    once, and its end once)."""
+def _limit_key() -> str:
+    """Rate limits are keyed on the participant or staff user, never on the IP address."""
+    from .identity import limit_key
 
-    def __init__(self) -> None:
+    return limit_key()
+
+
+class RateLimits:
+    """One app's limiter (configured from ``RATELIMIT_*``) and whether its store failed
+    last time (so an outage is logged once, and its end once)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.limiter = Limiter(key_func=_limit_key, default_limits=[], app=app)
         self.failing = False
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its own record of the store's health."""
-    app.extensions[EXTENSION] = StoreHealth()
+    """Give the app its own limiter and its own record of the store's health."""
+    app.extensions[EXTENSION] = RateLimits(app)
+
+
+def _state() -> RateLimits:
+    found: RateLimits = current_app.extensions[EXTENSION]
+    return found
+
+
+def enabled() -> bool:
+    """Whether this app enforces rate limits (``RATELIMIT_ENABLED``)."""
+    return bool(_state().limiter.enabled)
 
 
 def hit(limit: str, *keys: str) -> bool:
@@ -60,13 +82,11 @@ def hit(limit: str, *keys: str) -> bool:
     With the counters in Redis, a Redis outage must not stop the room: the hit is
     allowed, and the outage is logged once until the store answers again.
     """
-    from .extensions import limiter
-
-    if not limiter.enabled:
+    health = _state()
+    if not health.limiter.enabled:
         return True
-    health: StoreHealth = current_app.extensions[EXTENSION]
     try:
-        allowed = bool(limiter.limiter.hit(parse_limit(limit), *keys))
+        allowed = bool(health.limiter.limiter.hit(parse_limit(limit), *keys))
     except Exception:
         if not health.failing:
             log.error("rate-limit store unreachable: limits are not enforced until it returns")

@@ -23,8 +23,7 @@ from flask import Flask  # noqa: E402
 from gevent import pywsgi  # noqa: E402
 from geventwebsocket.handler import WebSocketHandler  # noqa: E402
 
-from . import create_app, settings  # noqa: E402
-from .live import coalescer  # noqa: E402
+from . import create_app, live, settings  # noqa: E402
 
 log = logging.getLogger("discussion.server")
 
@@ -102,7 +101,7 @@ def serve(host: str, port: int) -> None:
     # tools we do not use: with three greenlets a socket, about 1.3 KB per phone.
     gevent.config.track_greenlet_tree = False
     tune_gc()
-    coalescer.idle_gc = True
+    live.coalescer(app).idle_gc = True
     QuietHandler.allowed_origins = tuple(app.config["ALLOWED_ORIGINS_LIST"])
     server = pywsgi.WSGIServer(
         (host, port), app, handler_class=QuietHandler, log=None,

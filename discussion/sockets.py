@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from . import cache, live, operations, ratelimit, signals, validation
 from .database import database_busy
 from .errors import DomainError, RateLimited, ValidationError
-from .extensions import db, limiter, socketio
+from .extensions import db, socketio
 from .identity import Actor, new_token, participant_key, staff_user, token_from_cookie
 from .models import Event, User
 from .queries import (
@@ -113,7 +113,7 @@ def _too_fast(conn: Connection) -> dict[str, Any] | None:
     """
     config = current_app.config
     rate = float(config["SOCKET_EVENT_RATE"])
-    if not limiter.enabled or rate <= 0:
+    if not ratelimit.enabled() or rate <= 0:
         return None
     if conn.take(rate, float(config["SOCKET_EVENT_BURST"])):
         return None
@@ -195,7 +195,7 @@ def on_disconnect(*_args: Any) -> dict[str, Any] | None:
         return _unknown_event()
     conn = _table().pop(request.sid, None)  # type: ignore[attr-defined]  # Flask-SocketIO adds sid to the request
     if conn is not None and conn.event_id is not None and conn.presence_key:
-        live.coalescer.leave(conn.event_id, conn.presence_key)
+        live.coalescer().leave(conn.event_id, conn.presence_key)
     return None
 
 
@@ -249,7 +249,7 @@ def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     for room in conn.rooms:
         leave_room(room)
     if conn.event_id is not None and conn.presence_key:
-        live.coalescer.leave(conn.event_id, conn.presence_key)
+        live.coalescer().leave(conn.event_id, conn.presence_key)
     key = participant_key(conn.token, ref.id)
     locale = reader_locale() or "en"
     rooms = (
@@ -265,7 +265,7 @@ def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
         _watch_staff()
     conn.presence_key = key if counted else None
     if counted:
-        live.coalescer.enter(ref.id, key)
+        live.coalescer().enter(ref.id, key)
     # Read before the questions: what commits meanwhile is sent again next time.
     version = event_version(ref.id)
     return {
@@ -276,7 +276,7 @@ def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
         ),
         "version": version,
         **_questions_for(ref, actor, conn.token, as_staff, version, since),
-        "online": live.coalescer.online(ref.id),
+        "online": live.coalescer().online(ref.id),
     }
 
 

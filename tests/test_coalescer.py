@@ -47,7 +47,7 @@ def vote(sc, question_id: int) -> None:  # type: ignore[no-untyped-def]
     assert sc.emit("vote", {"question_id": question_id, "up": True}, callback=True)["ok"]
 
 
-def test_first_vote_goes_out_at_once_and_the_rest_of_its_tick_as_one(socket_client):
+def test_first_vote_goes_out_at_once_and_the_rest_of_its_tick_as_one(app, socket_client):
     """With a 30 s tick, the first vote of a calm room cannot wait for the tick."""
     a, b, c = joined(socket_client), joined(socket_client), joined(socket_client)
     vote(a, 3)
@@ -59,7 +59,7 @@ def test_first_vote_goes_out_at_once_and_the_rest_of_its_tick_as_one(socket_clie
     vote(c, 5)
     time.sleep(0.2)  # a sender that did not coalesce would have sent by now
     assert received(c, "votes") == []
-    live.coalescer.flush()  # the tick's end, without waiting half a minute for it
+    live.coalescer(app).flush()  # the tick's end, without waiting half a minute for it
     assert wait_for_votes(c, bool) == [{"3": 2, "4": 2, "5": 1}]
 
 
