@@ -181,10 +181,10 @@ def log_action(
 def lock_questions(*ids: int | None) -> None:
     """Hold these questions' rows until the commit, so that votes, comments, merges and
     deletes of one question take turns (PostgreSQL: SELECT ... FOR UPDATE, in id order
-    so two writers never wait on each other in a circle). On SQLite this emits a plain
-    SELECT: BEGIN IMMEDIATE already makes each write transaction the only one."""
+    so two writers never wait on each other in a circle). Nothing to do on SQLite:
+    BEGIN IMMEDIATE already makes each write transaction the only one."""
     wanted = sorted({i for i in ids if i is not None})
-    if wanted:
+    if wanted and db.session.get_bind().dialect.name != "sqlite":
         db.session.execute(
             select(Question.id)
             .where(Question.id.in_(wanted))

@@ -28,7 +28,9 @@ def vote(
     actor: Actor, question_id: int, up: bool, *, event_id: int | None = None
 ) -> dict[str, Any]:
     """Upvote (``up``) or take back a vote; repeating either changes nothing."""
-    rate_limit("votes", event_of(question_id, event_id), actor)
+    # From a socket the event is the joined one: the limit is counted there without a
+    # query (a question of another event is refused inside the transaction anyway).
+    rate_limit("votes", event_id if event_id is not None else event_of(question_id, None), actor)
     return _vote(actor, question_id, up, event_id=event_id)
 
 
@@ -37,13 +39,13 @@ def _vote(
     work: UnitOfWork, actor: Actor, question_id: int, up: bool, *, event_id: int | None = None
 ) -> dict[str, Any]:
     lock_questions(question_id)
-    question, event, _ = get_question(question_id, actor)
+    question, event, known = get_question(question_id, actor)
     if event_id is not None and event.id != event_id:
         raise NotFound("question_not_found", "There is no such question in this event.")
     ensure_open(event)
     if question.status not in (QuestionStatus.VISIBLE, QuestionStatus.ANSWERED):
         raise Conflict("not_votable", "This question cannot be voted on yet.")
-    participant = participant_for(event, actor)
+    participant = known or participant_for(event, actor)
     # The vote this person kept through "forget me", if any: still theirs, still one.
     kept = tombstoned(event.id, participant.key or "", Participant.id)
     if kept is not None and db.session.get(Vote, (question.id, kept)) is None:
