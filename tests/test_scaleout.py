@@ -95,7 +95,7 @@ def test_a_killed_process_drops_out_of_presence_within_seconds(live_server_facto
                                                                postgres_url, redis_url):
     """A process that dies without a word (SIGKILL, the OOM killer) stops being counted
     a few seconds later, not after half a minute."""
-    from discussion.live import PresenceStore
+    from discussion.presence import PresenceStore
 
     env = {"DISCUSSION_REDIS_URL": redis_url,
            "DISCUSSION_SOCKETIO_CHANNEL": f"test-{uuid.uuid4().hex[:8]}"}
