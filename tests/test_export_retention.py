@@ -79,6 +79,23 @@ def test_participants_are_counted_once_each(app, client, new_client, csrf) -> No
 
 
 @BOTH
+def test_someone_back_after_forget_me_is_not_counted_again(app, client, new_client,
+                                                          csrf) -> None:  # type: ignore[no-untyped-def]
+    ana, bea = client, new_client()
+    ha, hb = csrf(ana), csrf(bea)
+    qid = ask(ana, ha, "Asked, then forgotten")
+    vote(bea, hb, qid)
+    assert total(app) == 2
+    assert ana.delete(f"/api/v1/events/{CODE}/me", headers=ha).status_code == 200
+    ask(ana, ha, "Back with a new question")
+    comment(ana, ha, qid, "And a comment")
+    assert total(app) == 2, "the same phone, back after forget me, is not a new person"
+    carl = new_client()
+    ask(carl, csrf(carl), "Someone new")
+    assert total(app) == 3
+
+
+@BOTH
 def test_participants_survive_the_purge(app, runner, room) -> None:  # type: ignore[no-untyped-def]
     before = summary(cli_export(runner, "md").decode())
     assert before[0] == 3

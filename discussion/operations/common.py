@@ -41,19 +41,26 @@ def participant_for(event: Event, actor: Actor) -> Participant:
     """The actor's participant in this event, created on their first write.
 
     Someone who pressed "forget me" comes back as a new participant, still muted if
-    they were (the mute is kept under their tombstone).
+    they were (the mute is kept under their tombstone), and is not counted again in
+    the event's ``participants_total``.
     """
     if actor.token is None:
         raise Unauthorized("no_identity", "No participant identity: load the event page first.")
     key = participant_key(actor.token, event.id)
     participant = find_participant(event.id, actor.token)
     if participant is None:
-        muted = bool(tombstoned(event.id, key, Participant.muted))
-        participant = Participant(event_id=event.id, key=key, muted=muted)
+        kept = db.session.execute(
+            select(Participant.muted).where(
+                Participant.event_id == event.id, Participant.key == tombstone(key)
+            )
+        ).first()
+        participant = Participant(event_id=event.id, key=key, muted=bool(kept and kept.muted))
         try:
             with db.session.begin_nested():
                 db.session.add(participant)
-                Event.count_participant(event.id)  # flushes the row first: a twin fails here
+                db.session.flush()  # a twin fails here
+                if kept is None:  # someone back after "forget me" was counted already
+                    Event.count_participant(event.id)
         except IntegrityError:  # the same phone's other request created it first
             participant = db.session.scalars(
                 select(Participant).where(Participant.event_id == event.id, Participant.key == key)
