@@ -400,6 +400,24 @@ def publish_question(
     _emit("question", with_version(staff, event_id), to=staff_room(event_id))
 
 
+def publish_staff_questions(event_id: int, question_ids: list[int]) -> None:
+    """Questions changed for the event's moderators alone (their likely original moved
+    as others were hidden, edited or deleted): the staff shape to the staff room."""
+    from .extensions import db
+    from .models import Event, Question
+    from .queries import staff_question_dict, topic_slugs
+
+    event = db.session.get(Event, event_id)
+    if event is None:
+        return
+    slugs = topic_slugs(event)
+    for question_id in question_ids:
+        question = db.session.get(Question, question_id)
+        if question is not None and question.event_id == event_id:
+            _emit("question", with_version(staff_question_dict(question, slugs), event_id),
+                  to=staff_room(event_id))
+
+
 def publish_removed(
     event_id: int, question_id: int, *, was_public: bool, staff: bool = True
 ) -> None:

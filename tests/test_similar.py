@@ -332,6 +332,38 @@ def test_pending_questions_are_marked_for_the_moderator(
     assert listed["duplicate_of"] == first["id"]
 
 
+def test_consoles_hear_when_a_likely_original_moves(
+    phone: Callable[[], Phone], org: Staff, socket_client: Callable[..., Any]
+) -> None:
+    """Hiding, restoring or editing one question moves another's mark: the consoles
+    get that other question again at once, and the phones get nothing of it."""
+    first = phone().ask(CAMERAS)
+    again = phone().ask(CAMERAS_AGAIN)
+    console = socket_client(org.client)
+    assert console.emit("join", {"event": CODE, "staff": True}, callback=True)["ok"] is True
+    room = joined(socket_client)
+    console.get_received()
+    room.get_received()
+
+    def marks() -> dict[int, int | None]:
+        return {m["args"][0]["id"]: m["args"][0]["duplicate_of"]
+                for m in console.get_received() if m["name"] == "question"}
+
+    org.mod(first["id"], "hide")
+    assert marks()[again["id"]] is None
+    assert all(m["args"][0]["id"] != again["id"] for m in room.get_received()
+               if m["name"] == "question"), "the phones' copy did not change"
+    org.mod(first["id"], "restore")
+    assert marks()[again["id"]] == first["id"]
+    earliest = 1  # seeded: edited into a closer match, it takes the mark over
+    org.mod(earliest, "edit", body=CAMERAS_AGAIN)
+    assert marks()[again["id"]] == earliest
+    unrelated = phone().ask(UNRELATED)
+    marks()  # its own arrival
+    org.mod(unrelated["id"], "pin")
+    assert again["id"] not in marks(), "a change that moves no mark sends nothing more"
+
+
 # -- the socket event
 
 

@@ -62,6 +62,10 @@ class _Entry:
     fingerprint: Hashable
     synced_at: float
     marks: dict[int, _Mark] = field(default_factory=dict)
+    # Questions whose mark moved since the last local write, with the mark they had:
+    # a write may bring the index in step before its commit (a staff answer asks for
+    # marks), so the write's publishing finds the moves here, not in its own update.
+    moved: dict[int, int | None] = field(default_factory=dict)
 
 
 class Indexes:
@@ -161,7 +165,7 @@ def _apply(entry: _Entry, change: Callable[[EventIndex], None]) -> None:
     it is forgotten (computed again when asked for), and a changed question that is
     searchable now is scored against each later mark, which it takes over if it is
     the better match. A change costs one pairwise score per remembered later mark, not
-    a search each.
+    a search each. What moved is noted in ``entry.moved`` for :func:`touched`.
     """
     index = entry.index
     before = dict(index.known)
@@ -174,6 +178,7 @@ def _apply(entry: _Entry, change: Callable[[EventIndex], None]) -> None:
             if question_id <= changed_id:
                 continue
             if mark.best == changed_id:
+                entry.moved.setdefault(question_id, mark.best)
                 del entry.marks[question_id]
             elif changed_id in index.docs:
                 score = index.score(mark.query, changed_id)
@@ -181,6 +186,7 @@ def _apply(entry: _Entry, change: Callable[[EventIndex], None]) -> None:
                     score == mark.score and mark.best is not None and changed_id < mark.best
                 )
                 if score >= DUPLICATE_THRESHOLD and better:
+                    entry.moved.setdefault(question_id, mark.best)
                     mark.best, mark.score = changed_id, score
 
 
@@ -191,7 +197,9 @@ def touched(event_id: int, *question_ids: int) -> None:
     """After a commit: these questions of the event were added, changed or deleted.
 
     Updates this process's index at once (other processes see it through their
-    fingerprint check). Nothing to do for an event whose index was never built.
+    fingerprint check), and tells the event's moderators of every other question whose
+    likely original changed with it (their consoles show "possible duplicate of #N").
+    Nothing to do for an event whose index was never built.
     """
     indexes = _indexes()
     entry = indexes.events.get(event_id)
@@ -209,6 +217,23 @@ def touched(event_id: int, *question_ids: int) -> None:
 
     with indexes.lock:
         _apply(entry, update)
+        moved = {q: best for q, best in entry.moved.items() if q not in ids}
+        entry.moved.clear()
+    changed = [q for q in sorted(moved) if _mark_now(event_id, q) != moved[q]]
+    if changed:
+        from .. import live
+
+        live.publish_staff_questions(event_id, changed)
+
+
+def _mark_now(event_id: int, question_id: int) -> int | None:
+    """The question's likely original as it stands (None when it is gone)."""
+    from ..models import Question
+
+    question = db.session.get(Question, question_id)
+    if question is None:
+        return None
+    return duplicate_of(event_id, question_id, question.body, question.status)
 
 
 # -- lookups
