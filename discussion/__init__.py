@@ -6,17 +6,18 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import assets
+from .rules.enums import Language
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
-LANGUAGES = ("en", "es", "pt_BR")
+LANGUAGES: tuple[str, ...] = get_args(Language)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -20,9 +20,16 @@ from .extensions import db
 from .identity import http_actor
 from .models import ModerationEntry
 from .openapi import openapi_document
-from .queries import event_dict, find_event, list_comments, list_questions, similar_questions
+from .queries import (
+    event_dict,
+    find_event,
+    iso,
+    list_comments,
+    list_questions,
+    similar_questions,
+)
 from .rules import access as policy
-from .rules import schemas
+from .rules import schemas, shapes
 from .rules.access import Need, access
 from .rules.schemas import moderation, parse
 
@@ -30,8 +37,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
 
 def error(code: str, message: str, status: int) -> tuple[Response, int]:
-    """The error shape of the contract."""
-    return jsonify({"error": {"code": code, "message": message}}), status
+    """The error shape of the contract (rules.shapes.Error)."""
+    return jsonify(shapes.error(code, message)), status
 
 
 def _body() -> dict[str, Any]:
@@ -69,7 +76,8 @@ def get_questions(code: str) -> ResponseReturnValue:
     if sort not in ("top", "new"):
         raise ValidationError("invalid_sort", "'sort' is 'top' or 'new'.")
     topic = request.args.get("topic") or None
-    return jsonify({"questions": list_questions(event, actor, sort=sort, topic=topic)})
+    questions = list_questions(event, actor, sort=sort, topic=topic)
+    return jsonify(shapes.listing(shapes.QuestionList, questions=questions))
 
 
 @bp.get("/events/<code>/similar")
@@ -79,7 +87,9 @@ def get_similar(code: str) -> ResponseReturnValue:
     actor = http_actor()
     event = find_event(code, actor)
     text = validation.text({"q": request.args.get("q")}, "q", validation.QUESTION_MAX)
-    return jsonify({"questions": similar_questions(event, actor, str(text))})
+    alike = similar_questions(event, actor, str(text))
+    return jsonify(shapes.SimilarQuestions.model_validate({"questions": alike})
+                   .model_dump(mode="json"))
 
 
 @bp.post("/events/<code>/questions")
@@ -106,7 +116,8 @@ def comments(question_id: int) -> ResponseReturnValue:
     """GET: a question's thread, oldest first. POST: comment (201), or the stored
     comment for a repeated client_id (200). One rule, so a bad id is 404 for both."""
     if request.method == "GET":
-        return jsonify({"comments": list_comments(question_id, http_actor())})
+        thread = list_comments(question_id, http_actor())
+        return jsonify(shapes.listing(shapes.CommentList, comments=thread))
     new, created = operations.comment(
         http_actor(), question_id, parse(schemas.NewComment, _json())
     )
@@ -194,12 +205,13 @@ def moderation_log(code: str) -> ResponseReturnValue:
         .where(ModerationEntry.event_id == event.id)
         .order_by(ModerationEntry.at.desc(), ModerationEntry.id.desc())
     )
-    return jsonify({"entries": [
+    record = shapes.ModerationLog.model_validate({"entries": [
         {"id": e.id, "action": e.action, "question_id": e.question_id,
          "comment_id": e.comment_id, "reason": e.reason, "reason_code": e.reason_code,
-         "by": e.user.email if e.user else None, "at": _iso(e.at)}
+         "by": e.user.email if e.user else None, "at": iso(e.at)}
         for e in entries
     ]})
+    return jsonify(record.model_dump(mode="json"))
 
 
 @bp.get("/openapi.json")
@@ -207,12 +219,6 @@ def moderation_log(code: str) -> ResponseReturnValue:
 def openapi() -> ResponseReturnValue:
     """The OpenAPI 3.1 description of this API."""
     return jsonify(openapi_document())
-
-
-def _iso(moment: Any) -> str | None:
-    from .queries import iso
-
-    return iso(moment)
 
 
 # -- errors: every failure under /api answers the error shape
@@ -288,7 +294,8 @@ def _http_message(exc: HTTPException) -> str:
 def list_events() -> ResponseReturnValue:
     """Staff: the events this user can moderate (all of them for organisers)."""
     user = policy.require_staff(http_actor())
-    return jsonify({"events": [event_dict(e) for e in operations.events_for(user)]})
+    events = [event_dict(e) for e in operations.events_for(user)]
+    return jsonify(shapes.listing(shapes.EventList, events=events))
 
 
 @bp.post("/events/seed")
@@ -309,4 +316,5 @@ def seed_event() -> ResponseReturnValue:
         raise ValidationError("empty", "Send the seed file's TOML text.")
     chosen = None if status in (None, "") else validation.event_status(status)
     event, added = operations.load_seed(actor, parse_seed_text(raw), status=chosen)
-    return jsonify({"event": event_dict(event), "added": added})
+    loaded = shapes.SeedResult.model_validate({"event": event_dict(event), "added": added})
+    return jsonify(loaded.model_dump(mode="json"))

@@ -13,9 +13,15 @@ from markupsafe import Markup
 from .errors import DomainError
 from .identity import Actor, http_actor
 from .models import Event
-from .queries import PUBLIC_ACTIONS, event_dict, find_event, iso, list_questions
+from .queries import event_dict, find_event, iso, list_questions
 from .rules.access import Need, access, question_public
-from .rules.enums import EventStatus, QuestionStatus, ReasonCode, browser_table
+from .rules.enums import (
+    PUBLIC_ACTIONS,
+    EventStatus,
+    QuestionStatus,
+    ReasonCode,
+    browser_table,
+)
 from .ui_strings import reason_labels
 
 bp = Blueprint("board", __name__)

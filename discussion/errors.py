@@ -31,8 +31,10 @@ class DomainError(Exception):
         return self.template % self.params if self.params else self.template
 
     def to_dict(self) -> dict[str, Any]:
-        """The public error shape, shared by both transports."""
-        return {"code": self.code, "message": self.message}
+        """The public error shape, shared by both transports (rules.shapes.ErrorDetail)."""
+        from .rules.shapes import ErrorDetail  # shapes imports rules.text, which imports us
+
+        return ErrorDetail(code=self.code, message=self.message).model_dump(mode="json")
 
 
 class ValidationError(DomainError):

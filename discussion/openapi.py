@@ -1,10 +1,13 @@
 """The OpenAPI 3.1 document of /api/v1, served at ``GET /api/v1/openapi.json``.
 
 It is built from small helpers so that each operation reads as one call: what it
-takes, what it answers, and which error codes each status can carry. Limits and
-enumerations come from the code itself (``validation``, ``operations``, ``models``)
-so the document cannot drift from the rules it describes; the error codes are
-listed by hand and checked by ``tests/test_openapi.py`` and ``tests/test_fuzz.py``.
+takes, what it answers, and which error codes each status can carry. The schemas are
+generated from the pydantic models the server works with: the answers from
+``rules.shapes`` (every answer is built through them), the request bodies that have
+models from ``rules.schemas`` (both transports parse with them), so the document
+cannot drift from what the server does. What stays here is prose: paths, summaries, examples and the
+error codes each status can carry, listed by hand and checked by
+``tests/test_openapi.py`` and ``tests/test_fuzz.py``.
 Human-readable documentation of the same API: ``docs/api.md``.
 """
 
@@ -13,12 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, has_app_context
+from pydantic import BaseModel
 
 from . import LANGUAGES, validation
-from .models import EventStatus, Moderation, QuestionStatus, Quote, ReasonCode
-from .operations import QUESTION_ACTIONS
-from .queries import PUBLIC_ACTIONS
+from .models import EventStatus, Moderation
 from .rules import schemas as bodies
+from .rules import shapes
 
 Schema = dict[str, Any]
 
@@ -91,20 +94,6 @@ def integer(minimum: int | None = None, maximum: int | None = None, **extra: Any
     return out
 
 
-def boolean(description: str = "") -> Schema:
-    return {"type": "boolean", "description": description} if description else {"type": "boolean"}
-
-
-def language_map(value: Schema, description: str = "") -> Schema:
-    """An object keyed by the app's languages."""
-    return {
-        "type": "object",
-        "propertyNames": {"enum": list(LANGUAGES)},
-        "additionalProperties": value,
-        "description": description,
-    }
-
-
 def enum(values: Any, description: str = "") -> Schema:
     out: Schema = {"type": "string", "enum": [str(getattr(v, "value", v)) for v in values]}
     if description:
@@ -114,12 +103,6 @@ def enum(values: Any, description: str = "") -> Schema:
 
 def array(items: Schema, **extra: Any) -> Schema:
     return {"type": "array", "items": items, **extra}
-
-
-def timestamp(description: str = "") -> Schema:
-    return string(
-        format="date-time", description=description or "UTC, ISO 8601 with milliseconds and a Z."
-    )
 
 
 def obj(
@@ -164,9 +147,6 @@ def from_model(model: Any) -> Schema:
         schema["description"] = " ".join(schema["description"].split())
     return dict(schema)
 
-REASON_CODE = nullable(enum(
-    ReasonCode, "A common reason picked with one click, stored as this code and shown "
-    "translated; the free-text `reason` may add to it."))
 
 # ---------------------------------------------------------------------------
 # Response helpers
@@ -375,187 +355,64 @@ def json_body(schema: Schema, example: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # Components
 
-LOG_ACTIONS = (
-    f"A question action ({', '.join(QUESTION_ACTIONS)}), `hide_comment`, `restore_comment`, "
-    "`delete`, `delete_comment`, `create_event`, `update_event`, `load_seed`, "
-    "`status:<status>` or `moderation:<mode>`."
-)
+REF = "#/components/schemas/{model}"
+
+
+def components(*models: type[BaseModel]) -> dict[str, Schema]:
+    """The answer components, generated from the models every answer is built through
+    (rules.shapes): each model under its class name, beside the models it nests.
+
+    Enumerations are written inline where they are used, as in the request bodies, and
+    the titles pydantic derives from class and field names are left out.
+    """
+    found: dict[str, Schema] = {}
+    for model in models:
+        schema = model.model_json_schema(mode="serialization", ref_template=REF)
+        for name, part in {**schema.pop("$defs", {}), model.__name__: schema}.items():
+            if found.setdefault(name, part) != part:
+                raise ValueError(f"two answer shapes are called {name}")
+    # An enumeration's docstring is for the code's readers; its fields say what it means.
+    enums = {REF.format(model=name): _untitled({**part, "description": ""})
+             for name, part in found.items() if "enum" in part and "properties" not in part}
+    return {name: _inline(_untitled(part), enums) for name, part in found.items()
+            if REF.format(model=name) not in enums}
+
+
+def _untitled(schema: Any) -> Any:
+    """A generated schema without pydantic's titles, its descriptions on one line."""
+    if isinstance(schema, list):
+        return [_untitled(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue  # a property called "title" is a schema, not a string
+        if key == "description" and isinstance(value, str):
+            value = " ".join(value.split())
+            if not value:
+                continue
+        out[key] = _untitled(value)
+    return out
+
+
+def _inline(schema: Any, enums: dict[str, Schema]) -> Any:
+    """Every ``$ref`` to an enumeration replaced by the enumeration itself."""
+    if isinstance(schema, list):
+        return [_inline(item, enums) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    target = schema.get("$ref")
+    if target in enums:
+        schema = {**enums[target], **{k: v for k, v in schema.items() if k != "$ref"}}
+    return {key: _inline(value, enums) for key, value in schema.items()}
 
 
 def schemas() -> dict[str, Schema]:
-    question_status = enum(
-        QuestionStatus,
-        "`pending`: waiting for approval (pre-moderation), seen by staff and its author; "
-        "`visible`; `answered`; `hidden`: seen by staff only.",
-    )
-    question = {
-        "id": ID,
-        "body": string(minLength=1, description="At most 500 characters as people see them "
-                       "(grapheme clusters)."),
-        "topic": nullable(string(64, description="A topic slug of the event.")),
-        "votes": integer(0),
-        "comments": integer(0, description="Visible comments in the thread."),
-        "status": question_status,
-        "seeded": boolean("One of the organisers' open questions."),
-        "author": nullable(string(validation.AUTHOR_MAX, description="The name given, if any.")),
-        "created_at": timestamp(),
-        "highlighted": boolean("The question now discussed (at most one per event)."),
-        "pinned": boolean("Pinned questions rank first."),
-        "edited": boolean("A moderator edited the text."),
-        "mine": boolean("Posted by the caller's participant identity."),
-        "voted": boolean("The caller upvoted it."),
-    }
-    staff_only = {
-        "original_body": nullable(string(description="The text before a moderator's edit.")),
-        "merged_into": nullable({**ID, "description": "The question it was merged into."}),
-        "quote": enum(Quote, "The author's quote consent."),
-        "author_muted": boolean("Whether a moderator paused its author's posting."),
-        "duplicate_of": nullable({
-            **ID,
-            "description": "The earlier visible or answered question this one probably "
-            "repeats (a possible duplicate to merge into), or null. Never set on hidden "
-            "questions.",
-        }),
-    }
-    comment = {
-        "id": ID,
-        "question_id": ID,
-        "body": string(minLength=1),
-        "author": nullable(string(validation.AUTHOR_MAX)),
-        "created_at": timestamp(),
-        "mine": boolean("Posted by the caller's participant identity."),
-        "hidden": boolean("Staff only: the comment is hidden from participants."),
-    }
+    """Every component schema: the answers, then the request bodies."""
     return {
-        "Error": obj(
-            {"error": obj({"code": string(pattern="^[a-z_]+$"), "message": string()})},
-            description="Every 4xx answer: a stable machine code and a readable message.",
-        ),
-        "Topic": obj(
-            {
-                "slug": string(64, pattern="^[a-z0-9][a-z0-9-]{0,63}$"),
-                "name": string(100, description="In the reader's language when given in it."),
-                "translations": language_map(string(100), "The name in other languages."),
-            }
-        ),
-        "EventTexts": obj(
-            {
-                "title": string(200),
-                "description": string(),
-                "place": string(200),
-                "policy": string(),
-            },
-            required=[],
-            description="An event's own texts in one language; a text left out is shown "
-            "as written.",
-        ),
-        "Event": obj(
-            {
-                "code": string(32, pattern=validation.CODE_RE.pattern),
-                "title": string(200),
-                "description": string(),
-                "date": nullable(string(format="date")),
-                "place": string(),
-                "moderator": string(),
-                "speakers": array(string()),
-                "organisers": array(string()),
-                "status": enum(
-                    EventStatus,
-                    "`draft` events are seen by staff only; only "
-                    "`live` events take new posts and votes.",
-                ),
-                "moderation": enum(
-                    Moderation,
-                    "`pre`: participants' questions wait for "
-                    "approval; `post`: they are visible at once.",
-                ),
-                "licence": string(description="The contribution licence exports carry."),
-                "policy": string(description="The moderation policy participants see."),
-                "topics": array(ref("Topic")),
-                "original": obj(
-                    {
-                        "title": string(200),
-                        "description": string(),
-                        "place": string(200),
-                        "policy": string(),
-                        "topics": array(obj({"slug": string(64), "name": string(100)})),
-                    },
-                    description="The event's own texts as written, whatever the reader's "
-                    "language (for editing).",
-                ),
-                "translations": language_map(
-                    ref("EventTexts"), "The event's own texts in other languages."
-                ),
-            },
-            description="`title`, `description`, `place`, `policy` and the topics' "
-            "`name` are in the reader's language (the `lang` cookie, else "
-            "Accept-Language) when the organisers gave them in it, else as written.",
-        ),
-        "EventList": obj({"events": array(ref("Event"))}),
-        "SeedResult": obj(
-            {
-                "event": ref("Event"),
-                "added": integer(0, description="Questions added by this load."),
-            }
-        ),
-        "Question": obj(question, description="A question as participants see it."),
-        "StaffQuestion": obj(
-            {**question, **staff_only},
-            description="A question as staff see it: the Question plus what only staff see.",
-        ),
-        "QuestionList": obj(
-            {"questions": array({"anyOf": [ref("Question"), ref("StaffQuestion")]})},
-            description="Question for participants, StaffQuestion for staff.",
-        ),
-        "Comment": obj(comment, required=[k for k in comment if k != "hidden"]),
-        "CommentList": obj({"comments": array(ref("Comment"))}),
-        "VoteResult": obj(
-            {"id": ID, "votes": integer(0), "voted": boolean("Whether the caller now upvotes it.")}
-        ),
-        "ForgetMeResult": obj(
-            {
-                "questions_erased": integer(0),
-                "questions_anonymised": integer(0),
-                "comments_erased": integer(0),
-                "votes_unlinked": integer(0),
-            }
-        ),
-        "PublicModeration": obj(
-            {
-                "policy": string(description="The event's moderation policy."),
-                "hidden": obj({"questions": integer(0), "comments": integer(0)}),
-                "entries": array(
-                    obj(
-                        {
-                            "action": enum(PUBLIC_ACTIONS),
-                            "reason": string(),
-                            "reason_code": REASON_CODE,
-                            "at": timestamp(),
-                        }
-                    ),
-                    description="Newest first; never the hidden text.",
-                ),
-            }
-        ),
-        "ModerationLog": obj(
-            {
-                "entries": array(
-                    obj(
-                        {
-                            "id": ID,
-                            "action": string(description=LOG_ACTIONS),
-                            "question_id": nullable(ID),
-                            "comment_id": nullable(ID),
-                            "reason": string(),
-                            "reason_code": REASON_CODE,
-                            "by": nullable(string(description="The staff member's email.")),
-                            "at": timestamp(),
-                        }
-                    ),
-                    description="Newest first.",
-                ),
-            }
-        ),
+        # Answers: generated from the models the answers are built through.
+        **components(*shapes.ANSWERS),
         # -- request bodies
         # Request bodies: generated from the models both transports parse with.
         "NewQuestion": from_model(bodies.NewQuestion),
@@ -909,7 +766,7 @@ def paths() -> dict[str, Any]:
                 responses={
                     "200": ok(
                         "The questions alike, best first (at most three).",
-                        obj({"questions": array(ref("Question"), maxItems=3)}),
+                        ref("SimilarQuestions"),
                         {"questions": [QUESTION_EXAMPLE]},
                     )
                 },
@@ -966,6 +823,7 @@ def paths() -> dict[str, Any]:
                                 {
                                     "action": "hide",
                                     "reason": "Personal data",
+                                    "reason_code": "personal_data",
                                     "at": "2016-12-08T15:10:00.000Z",
                                 }
                             ],
@@ -1138,7 +996,7 @@ def paths() -> dict[str, Any]:
                     ref("CommentModeration"), {"action": "hide", "reason": "Off topic."}
                 ),
                 responses={
-                    "200": ok("The comment after the action, with `hidden`.", ref("Comment"))
+                    "200": ok("The comment after the action, with `hidden`.", ref("StaffComment"))
                 },
                 errors={
                     400: [BODY, "invalid_action", "invalid_type", "control_characters", "too_long",

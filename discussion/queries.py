@@ -27,6 +27,7 @@ from .models import (
 )
 from .rules import access as policy
 from .rules import shapes
+from .rules.enums import PUBLIC_ACTIONS
 
 # The ranking rule, documented once: pinned questions first, then most votes, ties
 # oldest first (then lowest id, so the order is total). "new" is newest first.
@@ -176,34 +177,35 @@ def localised_event(event: Event, locale: str | None) -> EventContent:
 def event_dict(
     event: Event, locale: str | None = None, *, all_languages: bool = True
 ) -> dict[str, Any]:
-    """The public shape of an event, its own texts in ``locale`` (by default the
-    reader's: see :func:`reader_locale`), with the texts as written (``original``) and
-    every translation, for clients that show or edit several languages.
+    """The public shape of an event (rules.shapes.Event), its own texts in ``locale``
+    (by default the reader's: see :func:`reader_locale`), with the texts as written
+    (``original``) and every translation, for clients that show or edit several
+    languages.
 
     ``all_languages=False`` leaves those two out (and the topics' ``translations``):
-    what a phone or a board needs, at less than half the size, for the shared page,
-    the join ack and the room's ``event`` messages.
+    what a phone or a board needs (rules.shapes.EventSummary), at less than half the
+    size, for the shared page, the join ack and the room's ``event`` messages.
     """
     content = localised_event(event, locale or reader_locale())
+    fields = _event_fields(event, content)
     if not all_languages:
-        return {**_event_fields(event, content),
-                "topics": [{"slug": t.slug, "name": content.topics[t.slug]}
-                           for t in event.topics]}
-    return {**_event_fields(event, content),
-            "topics": [
-                {"slug": t.slug, "name": content.topics[t.slug],
-                 "translations": dict(t.translations or {})}
-                for t in event.topics
-            ],
-            "original": {
-                "title": event.title,
-                "description": event.description or "",
-                "place": event.place or "",
-                "policy": event.policy or "",
-                "topics": [{"slug": t.slug, "name": t.name} for t in event.topics],
-            },
-            "translations": {lang: dict(texts)
-                             for lang, texts in (event.translations or {}).items()}}
+        return shapes.EventSummary.model_validate({
+            **fields,
+            "topics": [{"slug": t.slug, "name": content.topics[t.slug]} for t in event.topics],
+        }).model_dump(mode="json")
+    return shapes.Event.model_validate({
+        **fields,
+        "topics": [{"slug": t.slug, "name": content.topics[t.slug],
+                    "translations": t.translations or {}} for t in event.topics],
+        "original": {
+            "title": event.title,
+            "description": event.description or "",
+            "place": event.place or "",
+            "policy": event.policy or "",
+            "topics": [{"slug": t.slug, "name": t.name} for t in event.topics],
+        },
+        "translations": event.translations or {},
+    }).model_dump(mode="json")
 
 
 def _event_fields(event: Event, content: EventContent) -> dict[str, Any]:
@@ -211,7 +213,7 @@ def _event_fields(event: Event, content: EventContent) -> dict[str, Any]:
         "code": event.code,
         "title": content.title,
         "description": content.description,
-        "date": event.date.isoformat() if event.date else None,
+        "date": event.date,
         "place": content.place,
         "policy": content.policy,
         "moderator": event.moderator,
@@ -248,7 +250,9 @@ def question_dict(
     q: Question, slugs: dict[int, str], *, mine: bool = False, voted: bool = False
 ) -> dict[str, Any]:
     """A question as participants see it (rules.shapes.Question)."""
-    return shapes.Question(**_question_fields(q, slugs, mine=mine, voted=voted)).model_dump()
+    return shapes.Question(
+        **_question_fields(q, slugs, mine=mine, voted=voted)
+    ).model_dump(mode="json")
 
 
 def staff_question_dict(
@@ -266,7 +270,7 @@ def staff_question_dict(
         quote=Quote(q.quote),
         author_muted=author_muted,
         duplicate_of=similar.duplicate_of(q.event_id, q.id, q.body, q.status),
-    ).model_dump()
+    ).model_dump(mode="json")
 
 
 def comment_dict(c: Comment, *, mine: bool = False, staff: bool = False) -> dict[str, Any]:
@@ -277,11 +281,11 @@ def comment_dict(c: Comment, *, mine: bool = False, staff: bool = False) -> dict
         return shapes.StaffComment(
             id=c.id, question_id=c.question_id, body=c.body, author=c.author,
             created_at=created, mine=mine, hidden=c.hidden,
-        ).model_dump()
+        ).model_dump(mode="json")
     return shapes.Comment(
         id=c.id, question_id=c.question_id, body=c.body, author=c.author,
         created_at=created, mine=mine,
-    ).model_dump()
+    ).model_dump(mode="json")
 
 
 def visible_to(
@@ -466,12 +470,6 @@ def list_comments(question_id: int, actor: Actor) -> list[dict[str, Any]]:
     return out
 
 
-# Moderation actions shown in the public log: what was hidden, changed or muted, and
-# the event's openings and closings. Approvals and highlights are routine, not listed.
-PUBLIC_ACTIONS = ("hide", "restore", "hide_comment", "restore_comment", "merge", "edit",
-                  "mute", "unmute", "delete", "delete_comment", "status:closed", "status:live")
-
-
 def public_moderation(event: Event) -> dict[str, Any]:
     """The public side of moderation: the policy, how much is hidden, and why.
 
@@ -492,9 +490,9 @@ def public_moderation(event: Event) -> dict[str, Any]:
         .where(ModerationEntry.event_id == event.id, ModerationEntry.action.in_(PUBLIC_ACTIONS))
         .order_by(ModerationEntry.at.desc(), ModerationEntry.id.desc())
     )
-    return {
+    return shapes.PublicModeration.model_validate({
         "policy": localised_event(event, reader_locale()).policy,
         "hidden": {"questions": hidden_questions, "comments": hidden_comments},
         "entries": [{"action": e.action, "reason": e.reason, "reason_code": e.reason_code,
                      "at": iso(e.at)} for e in entries],
-    }
+    }).model_dump(mode="json")

@@ -39,7 +39,7 @@ from .queries import (
     similar_questions,
 )
 from .rules import access as policy
-from .rules import schemas
+from .rules import schemas, shapes
 from .rules.access import Need
 from .rules.schemas import moderation, parse
 
@@ -151,7 +151,8 @@ def acked(
                     return {"ok": False, "error": busy.to_dict()}
                 log.exception("socket handler %s failed", name)
                 message = gettext("Something went wrong; try again.")
-                return {"ok": False, "error": {"code": "internal", "message": message}}
+                return {"ok": False, "error": shapes.ErrorDetail(
+                    code="internal", message=message).model_dump(mode="json")}
 
         handler.access = need  # type: ignore[attr-defined]  # the policy's mark on the handler
         _handlers.append((name, handler))
@@ -347,7 +348,8 @@ def on_similar(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     actor = _actor(conn)
     given = parse(schemas.Similar, data)
     event = find_event_by_id(_joined(conn, given.event), actor)
-    return {"questions": similar_questions(event, actor, given.body)}
+    alike = similar_questions(event, actor, given.body)
+    return shapes.SimilarQuestions.model_validate({"questions": alike}).model_dump(mode="json")
 
 
 @acked("moderate", Need.MODERATOR)

@@ -31,8 +31,7 @@ from flask_babel import gettext as _
 from jinja2 import Environment
 
 from ..models import QuestionStatus, Quote
-from ..queries import PUBLIC_ACTIONS
-from ..rules.enums import Paper
+from ..rules.enums import PUBLIC_ACTIONS, Paper
 from .archive import gather
 from .model import Section, Thread, ThreadModel
 

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..rules import shapes
 from ..rules.access import Need, access, moderates
 from ..rules.enums import Paper
 from . import FORMATS, filename, render
@@ -32,7 +33,7 @@ def _wants_json() -> bool:
 
 def _refuse(status: int, code: str, message: str):  # type: ignore[no-untyped-def]  # a Flask view
     if _wants_json():
-        return jsonify({"error": {"code": code, "message": message}}), status
+        return jsonify(shapes.error(code, message)), status
     from ..views import error_page
 
     return error_page(status, message)

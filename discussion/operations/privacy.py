@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
@@ -21,12 +22,13 @@ from ..models import (
 )
 from ..queries import find_participant
 from ..rules import access as policy
+from ..rules.shapes import ForgetMeResult
 from .common import insert_ignore, lock_questions, publish_question
 from .uow import UnitOfWork, unit_of_work
 
 
 @unit_of_work
-def forget_me(work: UnitOfWork, actor: Actor, event: Event) -> dict[str, int]:
+def forget_me(work: UnitOfWork, actor: Actor, event: Event) -> dict[str, Any]:
     """Erase or anonymise everything this participant posted in the event.
 
     Comments are erased. Questions nobody else engaged with (no one else's vote or
@@ -44,7 +46,7 @@ def forget_me(work: UnitOfWork, actor: Actor, event: Event) -> dict[str, int]:
         "votes_unlinked": 0,
     }
     if participant is None:
-        return result
+        return ForgetMeResult(**result).model_dump(mode="json")
     pid = participant.id
     # Every question this changes, locked first (as votes, merges and deletes do).
     lock_questions(
@@ -100,7 +102,7 @@ def forget_me(work: UnitOfWork, actor: Actor, event: Event) -> dict[str, int]:
     for qid, was_public in removed:
         work.publish(live.publish_removed, event.id, qid, was_public=was_public)
     work.publish(_publish_still_there, event, sorted(touched))
-    return result
+    return ForgetMeResult(**result).model_dump(mode="json")
 
 
 def _publish_still_there(event: Event, question_ids: list[int]) -> None:

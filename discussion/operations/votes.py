@@ -12,6 +12,7 @@ from ..extensions import db
 from ..identity import Actor
 from ..models import Participant, Question, QuestionStatus, Vote, utcnow
 from ..queries import get_question
+from ..rules.shapes import VoteResult
 from .common import (
     ensure_open,
     event_of,
@@ -78,4 +79,4 @@ def _vote(
         votes = db.session.scalar(
             select(Question.votes).where(Question.id == question.id)
         ) or 0
-    return {"id": question_id, "votes": votes, "voted": up}
+    return VoteResult(id=question_id, votes=votes, voted=up).model_dump(mode="json")

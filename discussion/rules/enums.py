@@ -8,7 +8,10 @@ each page's data, so a new action is one edit here plus its translations.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Literal, get_args
+
+# The languages of the interface and of an event's own texts (``discussion.LANGUAGES``).
+Language = Literal["en", "es", "pt_BR"]
 
 
 class EventStatus(enum.StrEnum):
@@ -121,15 +124,22 @@ class Paper(enum.StrEnum):
 
 # Actions written to the moderation log besides the question actions: what staff did to
 # comments, posts deleted by staff, and changes to the event itself.
-_EVENT_LOG_ACTIONS = ("hide_comment", "restore_comment", "delete", "delete_comment",
-                      "create_event", "load_seed", "update_event")
+EVENT_LOG_ACTIONS = ("hide_comment", "restore_comment", "delete", "delete_comment",
+                     "create_event", "load_seed", "update_event")
+
+# Moderation actions shown in the public log: what was hidden, changed or muted, and
+# the event's openings and closings. Approvals and highlights are routine, not listed.
+PublicAction = Literal["hide", "restore", "hide_comment", "restore_comment", "merge", "edit",
+                       "mute", "unmute", "delete", "delete_comment", "status:closed",
+                       "status:live"]
+PUBLIC_ACTIONS: tuple[str, ...] = get_args(PublicAction)
 
 
 def logged_actions() -> tuple[str, ...]:
     """Every action the moderation log may hold (an archive's log is checked against it)."""
     return (
         *(a.value for a in QuestionAction),
-        *_EVENT_LOG_ACTIONS,
+        *EVENT_LOG_ACTIONS,
         *(f"status:{s.value}" for s in EventStatus),
         *(f"moderation:{m.value}" for m in Moderation),
     )
