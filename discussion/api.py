@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from . import operations, queries, validation
+from . import operations, queries
 from .database import database_busy
 from .errors import DomainError, ValidationError
 from .extensions import db
@@ -31,7 +31,9 @@ from .queries import (
 from .rules import access as policy
 from .rules import schemas, shapes
 from .rules.access import Need, access
-from .rules.schemas import moderation, parse
+from .rules.events import EventChanges, NewEvent, event_status, parse_event
+from .rules.schemas import moderation, parse, require_object
+from .rules.text import QUESTION_MAX, clean
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ def error(code: str, message: str, status: int) -> tuple[Response, int]:
 
 
 def _body() -> dict[str, Any]:
-    return validation.require_object(_json())
+    return require_object(_json())
 
 
 def _json() -> Any:
@@ -86,7 +88,7 @@ def get_similar(code: str) -> ResponseReturnValue:
     """Up to three visible questions that say the same as ``q``, best first."""
     actor = http_actor()
     event = find_event(code, actor)
-    text = validation.text({"q": request.args.get("q")}, "q", validation.QUESTION_MAX)
+    text = clean(request.args.get("q"), field="q", max_len=QUESTION_MAX)
     alike = similar_questions(event, actor, str(text))
     return jsonify(shapes.SimilarQuestions.model_validate({"questions": alike})
                    .model_dump(mode="json"))
@@ -162,7 +164,7 @@ def public_moderation(code: str) -> ResponseReturnValue:
 @access(Need.ORGANISER)
 def create_event() -> ResponseReturnValue:
     """Create an event (organisers)."""
-    data = validation.event_fields(_body(), creating=True)
+    data = parse_event(NewEvent, _body())
     event = operations.create_event(http_actor(), data)
     return jsonify(event_dict(event)), 201
 
@@ -173,7 +175,7 @@ def patch_event(code: str) -> ResponseReturnValue:
     """Change an event: status and moderation mode (its moderators), anything (organisers)."""
     actor = http_actor()
     event = find_event(code, actor)
-    data = validation.event_fields(_body(), creating=False)
+    data = parse_event(EventChanges, _body())
     return jsonify(event_dict(operations.update_event(actor, event, data)))
 
 
@@ -308,13 +310,13 @@ def seed_event() -> ResponseReturnValue:
     actor = http_actor()
     policy.require_organiser(actor)
     if request.is_json:
-        data = validation.require_object(_json())
+        data = require_object(_json())
         raw, status = data.get("toml"), data.get("status")
     else:
         raw, status = request.get_data(as_text=True), request.args.get("status")
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationError("empty", "Send the seed file's TOML text.")
-    chosen = None if status in (None, "") else validation.event_status(status)
+    chosen = None if status in (None, "") else event_status(status)
     event, added = operations.load_seed(actor, parse_seed_text(raw), status=chosen)
     loaded = shapes.SeedResult.model_validate({"event": event_dict(event), "added": added})
     return jsonify(loaded.model_dump(mode="json"))

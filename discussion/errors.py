@@ -71,3 +71,27 @@ class RateLimited(DomainError):
     """Too many posts in a short time from one participant."""
 
     status = 429
+
+
+class PlacedError(ValidationError):
+    """An error with the place it was found at ("question 3", "translations.es"), both
+    put in the reader's language when the message is read."""
+
+    def __init__(
+        self, code: str, place: str, problem: DomainError, **place_params: Any
+    ) -> None:
+        super().__init__(code, "%(place)s: %(problem)s")
+        self.place, self.place_params, self.problem = place, place_params, problem
+
+    @property
+    def message(self) -> str:
+        from flask import has_request_context
+        from flask_babel import gettext
+
+        if has_request_context():
+            place = gettext(self.place, **self.place_params) if self.place_params else \
+                gettext(self.place)
+            return str(gettext("%(place)s: %(problem)s", place=place,
+                               problem=self.problem.message))
+        place = self.place % self.place_params if self.place_params else self.place
+        return f"{place}: {self.problem.message}"

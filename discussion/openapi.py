@@ -18,10 +18,10 @@ from typing import Any
 from flask import current_app, has_app_context
 from pydantic import BaseModel
 
-from . import LANGUAGES, validation
-from .models import EventStatus, Moderation
+from .models import EventStatus
+from .rules import events, shapes
 from .rules import schemas as bodies
-from .rules import shapes
+from .rules import text as validation  # the limits the hand-written schemas name
 
 Schema = dict[str, Any]
 
@@ -431,102 +431,8 @@ def schemas() -> dict[str, Schema]:
             ],
         },
         "CommentModeration": from_model(bodies.CommentModeration),
-        "NewEvent": obj(event_fields(creating=True), required=["code", "title"], closed=False),
-        "EventChanges": obj(event_fields(creating=False), required=[], closed=False),
-    }
-
-
-def event_fields(*, creating: bool) -> dict[str, Schema]:
-    """The fields ``validation.event_fields`` reads."""
-    optional = {
-        "description": nullable(text(5000, required=False)),
-        "place": nullable(text(200, required=False)),
-        "moderator": nullable(text(200, "The moderator, as shown.", required=False)),
-        "policy": nullable(text(5000, "The moderation policy participants see.", required=False)),
-        "licence": nullable(text(100, "The contribution licence.", required=False)),
-        "status": enum(EventStatus),
-        "moderation": enum(Moderation),
-        "retention_days": integer(
-            1, 3650, description="Days before `flask purge` removes personal links."
-        ),
-        "date": nullable(string(format="date", description="YYYY-MM-DD.")),
-        "timezone": nullable(string(64, description="IANA time zone the reports show times in.")),
-        "speakers": array(text(200), maxItems=50),
-        "organisers": array(text(200), maxItems=50),
-        "topics": array(
-            {
-                "anyOf": [
-                    text(100, "A topic name; its slug is made from it."),
-                    obj(
-                        {
-                            "slug": nullable(
-                                string(
-                                    64,
-                                    pattern="^([a-z0-9][a-z0-9-]{0,63})?$",
-                                    description="Made from the name when empty.",
-                                )
-                            ),
-                            "name": text(100),
-                            "translations": obj(
-                                {lang: nullable(text(100, required=False))
-                                 for lang in LANGUAGES},
-                                required=[],
-                                description="The name in other languages; left out, the "
-                                "topic keeps the names it has.",
-                            ),
-                        },
-                        required=["name"],
-                        closed=False,
-                    ),
-                ]
-            },
-            maxItems=50,
-            description="Replaces the topics, in display order; slugs are unique.",
-        ),
-        "translations": obj(
-            {
-                lang: nullable(obj(
-                    {
-                        "title": nullable(text(200, required=False)),
-                        "description": nullable(text(5000, required=False)),
-                        "place": nullable(text(200, required=False)),
-                        "policy": nullable(text(5000, required=False)),
-                    },
-                    required=[],
-                ))
-                for lang in LANGUAGES
-            },
-            required=[],
-            description="The event's own texts per language. A language given replaces "
-            "that language's texts; `null` or `{}` removes it; "
-            "the others are kept. Unknown keys are refused.",
-        ),
-        "moderators": array(
-            text(254, "The email of an existing staff account."),
-            maxItems=50,
-            description="Replaces the event's moderators.",
-        ),
-    }
-    if creating:
-        return {
-            "code": string(
-                32,
-                pattern="^[A-Za-z0-9][A-Za-z0-9-]{1,31}$",
-                description="The join code; stored lower-case.",
-            ),
-            "title": text(200),
-            **optional,
-        }
-    return {
-        "title": text(200),
-        **optional,
-        "reason": nullable(
-            text(
-                validation.REASON_MAX,
-                "Why the status or moderation mode changes; logged.",
-                required=False,
-            )
-        ),
+        "NewEvent": from_model(events.NewEvent),
+        "EventChanges": from_model(events.EventChanges),
     }
 
 

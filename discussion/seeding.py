@@ -17,33 +17,33 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticError
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 
-from . import validation
-from .errors import DomainError, ValidationError
+from .errors import DomainError, PlacedError, ValidationError
 from .extensions import db
 from .models import EVENT_SCALARS, Event, Question, QuestionStatus, Topic
-from .rules.text import LONG_MAX, QUESTION_MAX, TITLE_MAX, Text
-from .rules.timezone import TimeZoneName
-from .validation import (
-    LICENCE_MAX,
+from .rules.events import (
     LIST_MAX,
-    PLACE_MAX,
-    TOPIC_MAX,
-    EventText,
-    PlacedError,
+    EventCode,
+    EventFields,
+    Slug,
+    Title,
     TopicInput,
-    at_most,
-    problem,
-    rule,
+    TopicName,
+    Translations,
+    first_repeat,
+    given_twice,
+    language,
+    merge_translations,
 )
+from .rules.problems import problem, rule
+from .rules.text import QUESTION_MAX, TOPIC_MAX, Text
 
 BUNDLED = Path(__file__).parent / "seeds" / "smartcities-2016.toml"
 SEED_FORMAT = 1
@@ -84,21 +84,20 @@ def N_(message: str) -> str:
     return message
 
 
-# -- the file's models: the same rules as the API, unknown keys refused
+# -- the file's models: the event's fields as the API declares them, unknown keys refused
 
-Code = Annotated[str, rule(validation.event_code)]
-Slug = Annotated[str, rule(validation.topic_slug)]
-Status = Annotated[str, rule(validation.event_status)]
-ModerationMode = Annotated[str, rule(validation.moderation_mode)]
-Retention = Annotated[int, rule(validation.retention_days)]
-SeedDate = Annotated[date | None, rule(validation.event_date)]
-if TYPE_CHECKING:
-    # Text() builds the field's Annotated type at run time; to a type checker a list of
-    # people is a list of strings.
-    People: TypeAlias = list[str]
-else:
-    People = Annotated[list[Text(PLACE_MAX, multiline=False)], at_most(LIST_MAX)]
-TopicName = Text(TOPIC_MAX, multiline=False)
+
+def at_most(count: int) -> Any:
+    """A pydantic validator: a list of at most ``count`` items (the file's topics)."""
+
+    def run(value: list[Any]) -> list[Any]:
+        if len(value) > count:
+            raise PydanticCustomError(
+                "too_many", "more than %(count)s items.", {"count": count}
+            )
+        return value
+
+    return AfterValidator(run)
 
 
 def _gather_languages(data: Any) -> Any:
@@ -112,7 +111,7 @@ def _gather_languages(data: Any) -> Any:
     data = dict(data)
     found = {}
     for key in list(data):
-        lang = validation.language(key)
+        lang = language(key)
         if lang is not None:
             found[lang] = data.pop(key)
     if found:
@@ -124,24 +123,14 @@ class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class SeedEvent(_Table):
-    """``[event]``, with ``[event.es]``-style tables for its texts in other languages."""
+class SeedEvent(EventFields, EventCode):
+    """``[event]``: the fields of POST /events but the topics and moderators, with
+    ``[event.es]``-style tables for its texts in other languages."""
 
-    code: Code
-    title: Text(TITLE_MAX, multiline=False)  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
-    date: SeedDate = None
-    place: Text(PLACE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
-    status: Status | None = None
-    moderation: ModerationMode | None = None
-    licence: Text(LICENCE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
-    retention_days: Retention | None = None
-    moderator: Text(PLACE_MAX, multiline=False, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
-    speakers: People | None = None
-    organisers: People | None = None
-    description: Text(LONG_MAX, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
-    policy: Text(LONG_MAX, required=False) = None  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
-    timezone: TimeZoneName | None = None
-    translations: dict[str, EventText] = Field(default_factory=dict)
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    title: Title
+    translations: Translations = Field(default_factory=dict)
 
     _languages = model_validator(mode="before")(_gather_languages)
 
@@ -150,8 +139,8 @@ class SeedTopic(_Table):
     """``[[topics]]``: a name, an optional slug, and ``es = "..."``-style names."""
 
     slug: Slug | None = None
-    name: TopicName  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
-    translations: dict[str, TopicName] = Field(default_factory=dict)  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
+    name: TopicName
+    translations: dict[str, TopicName] = Field(default_factory=dict)
 
     _languages = model_validator(mode="before")(_gather_languages)
 
@@ -183,8 +172,9 @@ class SeedFile(_Table):
 
 @dataclass(frozen=True, slots=True)
 class Seed:
-    """A checked seed file: the event's fields (as ``validation.event_fields`` gives
-    them) and its questions, each with its topic's slug."""
+    """A checked seed file: the event's fields (as ``EventInput.changes`` of
+    :mod:`discussion.rules.events` gives them) and its questions, each with its topic's
+    slug."""
 
     event: dict[str, Any]
     questions: list[dict[str, Any]]
@@ -264,18 +254,16 @@ def _topic_slug(questions: list[SeedQuestion], topics: list[TopicInput]) -> list
 
 
 def check_seed(data: dict[str, Any]) -> Seed:
-    """Validate a parsed seed document; the event as ``event_fields`` would give it."""
+    """Validate a parsed seed document; the event as the API would give it."""
     try:
         parsed = SeedFile.model_validate(data)
     except PydanticError as exc:
         raise _from_pydantic(exc) from None
-    topics: list[TopicInput] = []
-    for i, t in enumerate(parsed.topics, 1):
-        slug = t.slug or validation.slugify(t.name)
-        if any(known.slug == slug for known in topics):
-            raise SeedError(N_("topic %(num)s"), ValidationError(
-                "duplicate_topic", "The topic '%(slug)s' is given twice.", slug=slug), num=i)
-        topics.append(TopicInput(slug, t.name, dict(t.translations)))
+    topics = [TopicInput(name=t.name, slug=t.slug or "", translations=dict(t.translations))
+              for t in parsed.topics]
+    repeat = first_repeat([t.slug for t in topics])
+    if repeat is not None:
+        raise SeedError(N_("topic %(num)s"), given_twice(topics[repeat].slug), num=repeat + 1)
     slugs = _topic_slug(parsed.questions, topics)
     e = parsed.event
     event: dict[str, Any] = {
@@ -285,10 +273,7 @@ def check_seed(data: dict[str, Any]) -> Seed:
     }
     event["code"] = e.code
     event["topics"] = topics
-    event["translations"] = {
-        lang: texts.model_dump(exclude_none=True) or None
-        for lang, texts in e.translations.items()
-    }
+    event["translations"] = e.translations
     questions = [
         {"body": q.body, "topic": slug, "pinned": q.pinned}
         for q, slug in zip(parsed.questions, slugs, strict=True)
@@ -396,9 +381,7 @@ def load_seed(seed: Seed, *, status: str | None = None) -> Loaded:
         if fields.get(name) is not None:
             setattr(event, name, fields[name])
     if fields.get("translations"):
-        event.translations = validation.merge_translations(
-            event.translations, fields["translations"]
-        )
+        event.translations = merge_translations(event.translations, fields["translations"])
     by_slug = {t.slug: t for t in event.topics}
     for position, topic_in in enumerate(fields["topics"] or []):
         topic = by_slug.get(topic_in.slug)

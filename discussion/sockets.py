@@ -20,7 +20,7 @@ from flask_socketio import join_room, leave_room
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from . import cache, live, operations, ratelimit, signals, validation
+from . import cache, live, operations, ratelimit, signals
 from .database import database_busy
 from .errors import DomainError, RateLimited, ValidationError
 from .extensions import db, socketio
@@ -41,7 +41,8 @@ from .queries import (
 from .rules import access as policy
 from .rules import schemas, shapes
 from .rules.access import Need
-from .rules.schemas import moderation, parse
+from .rules.events import event_code
+from .rules.schemas import moderation, parse, require_object
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def _joined(conn: Connection, code: Any = None) -> int:
     """The joined event's id; a payload naming an event must name that one."""
     if conn.event_id is None:
         raise ValidationError("not_joined", "Join an event first.")
-    named = None if code is None else event_ref(validation.event_code(code), _actor(conn)).id
+    named = None if code is None else event_ref(event_code(code), _actor(conn)).id
     if named is not None and named != conn.event_id:
         raise ValidationError("not_joined", "Join an event first.")
     return conn.event_id
@@ -138,7 +139,7 @@ def acked(
             if refused is not None:
                 return refused
             try:
-                data = validation.require_object(payload)
+                data = require_object(payload)
                 return {"ok": True, **fn(conn, data)}
             except DomainError as exc:
                 db.session.rollback()
@@ -236,7 +237,7 @@ def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     ``staff: true`` joins the staff room instead, for the event's moderators only;
     the staff session is watched from then on (see :func:`check_staff`).
     """
-    code = validation.event_code(data.get("event"))
+    code = event_code(data.get("event"))
     since = _since(data)
     _limit_joins(conn)
     actor = _actor(conn)

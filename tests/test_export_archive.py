@@ -38,6 +38,7 @@ from helpers import csrf_headers
 from discussion.export import archive_digest
 from discussion.export.schema import schema_text
 from discussion.extensions import db
+from discussion.seeding import SeedError, parse_seed_text
 
 
 @pytest.fixture
@@ -399,27 +400,103 @@ def test_many_problems_are_listed_with_a_count(tmp_path, runner, second_app) -> 
     assert f"... and {2 * len(archive['questions']) - 10} more" in result.output
 
 
+TWICE = [{"slug": "privacy", "name": "Privacy"}, {"slug": "privacy", "name": "Privacidad"}]
+
+
+def _toml(value: Any) -> str:
+    """A TOML value; strings escaped as TOML basic strings, but a lone surrogate (which
+    no escape may name) left raw, as a client's text would carry it."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if not isinstance(value, str):
+        return str(value)
+    out = []
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F or ch in "\u2028\u2029" \
+                or "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _seed_text(field: str, value: Any) -> str:
+    """A seed file of a new event with the bad value in its place."""
+    if field == "topics":
+        tables = "".join(f'[[topics]]\nslug = "{t["slug"]}"\nname = "{t["name"]}"\n'
+                         for t in value)
+        return f'[event]\ncode = "door-seed"\ntitle = "Seeded"\n{tables}'
+    title = "" if field == "title" else 'title = "Seeded"\n'
+    return f'[event]\ncode = "door-seed"\n{title}{field} = {_toml(value)}\n'
+
+
 @pytest.mark.parametrize(("field", "value", "code"), [
     ("retention_days", -5, "invalid_retention"),
+    ("retention_days", 10**30, "invalid_retention"),
     ("title", "A \u202eTITLE", "control_characters"),
+    ("title", "A lone \ud800 surrogate", "control_characters"),
+    ("title", "t" * 201, "too_long"),
     ("description", "d" * 5001, "too_long"),
     ("timezone", "Europe/Atlantis", "invalid_timezone"),
     ("date", "2016-02-30", "invalid_date"),
+    ("date", "8 December 2016", "invalid_date"),
     ("place", "\x00", "control_characters"),
+    ("status", "archived", "invalid_status"),
+    ("moderation", "later", "invalid_moderation"),
+    ("speakers", ["x"] * 51, "invalid_type"),
+    ("topics", TWICE, "duplicate_topic"),
 ])
-def test_the_api_and_the_archive_refuse_alike(tmp_path, runner, client, staff_login,
+def test_every_door_refuses_a_bad_event_alike(tmp_path, runner, client, staff_login,
                                               second_app, field, value, code) -> None:  # type: ignore[no-untyped-def]
-    """One rule, one error code, whichever door the value comes through."""
+    """One rule, one error code, whichever door the value comes through: POST and PATCH
+    /events, a seed file (`flask seed` and the console's upload) and `flask import`
+    of an archive with a valid digest."""
     staff_login(client, "organiser")
-    r = client.patch(f"{API}/events/{CODE}", json={field: value}, headers=csrf_headers(client))
+    headers = csrf_headers(client)
+    new = {"code": "door-new", "title": "New", field: value}
+    r = client.post(f"{API}/events", json=new, headers=headers)
     assert r.status_code == 400 and r.get_json()["error"]["code"] == code, r.get_json()
+    message = r.get_json()["error"]["message"]
+    r = client.patch(f"{API}/events/{CODE}", json={field: value}, headers=headers)
+    assert r.status_code == 400 and r.get_json()["error"] == {"code": code, "message": message}
+
+    # A seed file: refused as a whole (invalid_seed), the problem by the same rule.
+    text = _seed_text(field, value)
+    with pytest.raises(SeedError) as caught:
+        parse_seed_text(text)
+    assert caught.value.problem.code == code and message in caught.value.message
+    r = client.post(f"{API}/events/seed", json={"toml": text}, headers=headers)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_seed"
+    assert message in r.get_json()["error"]["message"]
+    seed = tmp_path / "door.toml"
+    try:
+        seed.write_text(text, "utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 file can hold it
+        seed.write_bytes(text.encode("utf-8", "surrogatepass"))
+        message = "the file is not UTF-8 text."
+    result = runner.invoke(args=["seed", str(seed)])
+    assert result.exit_code == 1 and message in result.output, result.output
+
     archive = archive_of(runner)
-    archive["event"][field] = value
+    if field == "topics":
+        archive["topics"] = value
+    else:
+        archive["event"][field] = value
     path = tmp_path / "same-rule.json"
-    path.write_text(json.dumps(resign(archive)), "utf-8")
+    try:
+        path.write_text(json.dumps(resign(archive)), "utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: the archive cannot be hashed
+        path.write_text(json.dumps(archive), "utf-8")
+        result = import_file(second_app.test_cli_runner(), path)
+        assert result.exit_code == 1 and "it cannot be written canonically" in result.output
+        return
     result = import_file(second_app.test_cli_runner(), path)
-    assert result.exit_code == 1 and f"event.{field}: " in result.output
+    where = "topics[1].slug" if field == "topics" else f"event.{field}"
+    assert result.exit_code == 1 and f"{where}: " in result.output, result.output
     assert f"[{code}]" in result.output, result.output
+    assert second_app.test_cli_runner().invoke(args=["export", CODE]).exit_code != 0
 
 
 def test_texts_come_back_clean(tmp_path, runner, second_app) -> None:  # type: ignore[no-untyped-def]

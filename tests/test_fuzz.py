@@ -29,10 +29,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from discussion import validation
 from discussion.errors import ValidationError
 from discussion.openapi import TEXT_PATTERN, openapi_document
-from discussion.rules.text import is_invisible
+from discussion.rules.text import QUESTION_MAX, clean, is_invisible
 
 API = "/api/v1"
 CODE = "smartcities"
@@ -189,7 +188,7 @@ def test_client_id_with_a_trailing_newline_is_refused(client: FlaskClient) -> No
 
 
 # ---------------------------------------------------------------------------
-# validation.text: any string either is refused with a known code, or comes out clean
+# rules.text.clean: any string either is refused with a known code, or comes out clean
 
 TEXT_CODES = {"empty", "invalid_type", "control_characters", "too_long"}
 FORBIDDEN = re.compile(
@@ -201,7 +200,7 @@ FORBIDDEN = re.compile(
 @given(value=st.text(), max_len=st.integers(1, 600), required=st.booleans())
 def test_text_refuses_or_cleans(value: str, max_len: int, required: bool) -> None:
     try:
-        out = validation.text({"f": value}, "f", max_len, required=required)
+        out = clean(value, field="f", max_len=max_len, required=required)
     except ValidationError as exc:
         assert exc.code in TEXT_CODES
         assert exc.status == 400
@@ -231,7 +230,7 @@ def test_text_refuses_or_cleans(value: str, max_len: int, required: bool) -> Non
 def test_text_refuses_other_json_types(value: Any) -> None:
     for required in (True, False):
         try:
-            out = validation.text({"f": value}, "f", 500, required=required)
+            out = clean(value, field="f", max_len=500, required=required)
         except ValidationError as exc:
             assert exc.code == ("empty" if value is None else "invalid_type")
         else:
@@ -242,17 +241,17 @@ def test_text_refuses_other_json_types(value: Any) -> None:
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=600))
 def test_a_clean_text_within_the_limit_is_kept(value: str) -> None:
     """What passes is only trimmed and normalised: nothing else of the text is lost."""
-    clean = unicodedata.normalize("NFC", value).strip()
+    kept = unicodedata.normalize("NFC", value).strip()
     if (
-        not clean
-        or is_invisible(clean)
-        or FORBIDDEN.search(clean)
-        or len(clean) > 500
+        not kept
+        or is_invisible(kept)
+        or FORBIDDEN.search(kept)
+        or len(kept) > 500
         or "\r" in value
-        or "\n\n\n" in clean
+        or "\n\n\n" in kept
     ):
         return
-    assert validation.text({"f": value}, "f", 500) == clean
+    assert clean(value, field="f", max_len=500) == kept
 
 
 @settings(max_examples=200, derandomize=True, deadline=None, database=None)
@@ -260,5 +259,5 @@ def test_a_clean_text_within_the_limit_is_kept(value: str) -> None:
 def test_text_the_document_allows_is_accepted(value: str) -> None:
     """Whatever matches the documented pattern of a text field (within its length) is
     accepted, so clients that follow the document are never refused."""
-    assume(len(unicodedata.normalize("NFC", value).strip()) <= validation.QUESTION_MAX)
-    assert validation.text({"body": value}, "body", validation.QUESTION_MAX)
+    assume(len(unicodedata.normalize("NFC", value).strip()) <= QUESTION_MAX)
+    assert clean(value, field="body", max_len=QUESTION_MAX)

@@ -113,13 +113,13 @@ def test_every_domain_error_class_is_an_extraction_keyword() -> None:
 
 
 # A message that is not a literal cannot be extracted, so it would stay in English.
-NON_LITERAL_ALLOWED = {# rules.schemas and validation.problem turn a pydantic error back
+NON_LITERAL_ALLOWED = {# rules.schemas and rules.problems turn a pydantic error back
                        # into the project's error: its template comes from a literal where
                        # one of our own rules raised it (`_fail(...)` is checked below),
                        # never from the input.
                        ("schemas.py", "str(error['msg'])"),
-                       ("schemas.py", "exc.message_template"),
-                       ("validation.py", "error['msg']")}
+                       ("problems.py", "exc.message_template"),
+                       ("problems.py", "error['msg']")}
 
 
 def test_every_domain_error_message_is_a_literal_template() -> None:

@@ -16,6 +16,9 @@ import pytest
 from flask.testing import FlaskClient
 from helpers import received
 
+from discussion.extensions import db
+from discussion.models import Event
+
 API = "/api/v1"
 CODE = "smartcities"
 
@@ -1052,6 +1055,30 @@ def test_patch_event_by_moderator_and_organiser(org: Staff, staff: Callable[...,
         r = org.patch(bad)
         assert r.status_code == 400, bad
         error_code(r)
+
+
+def test_patch_leaves_out_clears_and_refuses_nulls_as_documented(app: Any, org: Staff) -> None:
+    """docs/api.md: a field left out is unchanged; null clears a text and the day, sets
+    UTC again, leaves a list as it is, and is refused where a value is needed."""
+    r = org.patch({"description": "Some words", "place": "Sala 2", "speakers": ["Ana"],
+                   "date": "2017-01-05", "timezone": "Europe/Lisbon"})
+    assert r.status_code == 200, r.get_json()
+    before = r.get_json()
+    r = org.patch({"description": None, "place": "  ", "speakers": None, "topics": None,
+                   "date": None, "timezone": None})
+    assert r.status_code == 200, r.get_json()
+    after = r.get_json()
+    assert (after["description"], after["place"], after["date"]) == ("", "", None)
+    with app.app_context():
+        assert db.session.query(Event.timezone).filter_by(code=CODE).scalar() == "UTC"
+    assert after["speakers"] == ["Ana"] and after["topics"] == before["topics"]
+    assert after["title"] == before["title"] and after["policy"] == before["policy"]
+    for field, code in (("title", "empty"), ("status", "invalid_status"),
+                        ("moderation", "invalid_moderation"),
+                        ("retention_days", "invalid_retention"),
+                        ("translations", "invalid_type")):
+        r = org.patch({field: None})
+        assert r.status_code == 400 and error_code(r) == code, field
 
 
 def test_seed_upload(org: Staff, staff: Callable[..., Staff]) -> None:

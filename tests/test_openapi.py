@@ -167,11 +167,14 @@ def test_request_bodies_are_generated_from_the_models_the_server_parses_with(
     phone: Phone,
 ) -> None:
     from discussion.openapi import from_model
+    from discussion.rules import events
     from discussion.rules import schemas as bodies
 
     components = DOC["components"]["schemas"]
     for name in ("NewQuestion", "NewComment", "CommentModeration"):
         assert components[name] == from_model(getattr(bodies, name))
+    for name in ("NewEvent", "EventChanges"):
+        assert components[name] == from_model(getattr(events, name))
     body = components["NewQuestion"]["properties"]["body"]
     # What the document says is what the server does: the limit, counted as people see it.
     limit = body["maxLength"]

@@ -24,6 +24,7 @@ from ..models import (
     Vote,
 )
 from ..rules import access as policy
+from ..rules.events import merge_translations
 from .common import log_action
 from .uow import UnitOfWork, unit_of_work
 
@@ -68,8 +69,6 @@ def _apply_event_fields(event: Event, data: dict[str, Any]) -> None:
         if field in data and (data[field] is not None or field == "date"):
             setattr(event, field, data[field])
     if data.get("translations"):
-        from ..validation import merge_translations
-
         event.translations = merge_translations(event.translations, data["translations"])
     if "topics" in data and data["topics"] is not None:
         existing = {t.slug: t for t in event.topics}

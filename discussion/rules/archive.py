@@ -3,8 +3,8 @@
 ``flask import`` parses every archive through :class:`Archive` (after its digest is
 checked: a digest proves the file was not altered, not who wrote it), so an archive is
 held to the limits the API applies to the same fields, with the same error codes: the
-text rule of :mod:`rules.text`, the enums of :mod:`rules.enums`, the event rules of
-:mod:`discussion.validation`. ``docs/export-schema.json`` is generated from these models
+text rule of :mod:`rules.text`, the enums of :mod:`rules.enums`, the event rules and
+types of :mod:`rules.events`. ``docs/export-schema.json`` is generated from these models
 (``python -m discussion.export.schema``); a test fails when the committed file differs.
 """
 
@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -26,24 +25,32 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .. import validation
 from ..errors import ValidationError
 from .enums import QuestionStatus, logged_actions
 from .enums import Quote as QuoteValue
 from .enums import ReasonCode as ReasonCodeValue
+from .events import (
+    LIST_MAX,
+    Code,
+    Day,
+    LongText,
+    ModerationMode,
+    People,
+    Place,
+    Retention,
+    Slug,
+    Status,
+    Title,
+    TopicName,
+)
+from .problems import rule as checked
 from .text import (
     AUTHOR_MAX,
-    CODE_RE,
     COMMENT_MAX,
     GENERATOR_MAX,
     LICENCE_MAX,
-    LONG_MAX,
-    PLACE_MAX,
     QUESTION_MAX,
     REASON_MAX,
-    SLUG_RE,
-    TITLE_MAX,
-    TOPIC_MAX,
     Text,
 )
 from .timezone import DEFAULT_TIMEZONE, TimeZoneName
@@ -52,19 +59,11 @@ SCHEMA = "discussion-archive"
 SCHEMA_VERSION = 2
 SUPPORTED_VERSIONS = (1, 2)
 INT_MAX = 2**31 - 1  # the database's integer columns
-LIST_MAX = 50  # topics, speakers, organisers: as the API allows
 
 
 def rule(check: Callable[[Any], Any], schema: dict[str, Any]) -> tuple[Any, Any]:
-    """A pydantic validator running one of the API's checks: same rule, same error code."""
-
-    def run(value: Any) -> Any:
-        try:
-            return check(value)
-        except ValidationError as exc:
-            raise PydanticCustomError(exc.code, exc.template, exc.params) from None
-
-    return BeforeValidator(run), WithJsonSchema(schema)
+    """A pydantic validator running one of the rules, with its JSON Schema."""
+    return checked(check), WithJsonSchema(schema)
 
 
 # -- times --------------------------------------------------------------------------
@@ -92,10 +91,6 @@ def parse_timestamp(value: Any) -> datetime:
 
 
 Timestamp = Annotated[datetime, *rule(parse_timestamp, TIMESTAMP_SCHEMA)]
-Day = Annotated[date | None, *rule(validation.event_date, {
-    "anyOf": [{"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}, {"type": "null"}],
-    "description": "The day of the event, YYYY-MM-DD.",
-})]
 
 # -- numbers and closed sets ----------------------------------------------------------
 
@@ -103,19 +98,6 @@ Count = Annotated[int, Field(strict=True, ge=0, le=INT_MAX)]
 Id = Annotated[int, Field(strict=True, ge=1, le=INT_MAX,
                           description="An id of the exporting database; it only ties the "
                                       "archive together (merges, the log).")]
-Code = Annotated[str, *rule(validation.event_code, {
-    "type": "string", "pattern": CODE_RE.pattern, "description": "The event's join code.",
-})]
-Slug = Annotated[str, *rule(validation.topic_slug, {
-    "type": "string", "pattern": SLUG_RE.pattern, "maxLength": 64,
-})]
-Retention = Annotated[int, *rule(validation.retention_days, {
-    "type": "integer", "minimum": validation.RETENTION_MIN, "maximum": validation.RETENTION_MAX,
-    "description": "Days before `flask purge` removes the links between posts and people.",
-})]
-EventStatusValue = Annotated[str, *rule(validation.event_status, {
-    "enum": ["draft", "live", "closed"]})]
-ModerationValue = Annotated[str, *rule(validation.moderation_mode, {"enum": ["post", "pre"]})]
 
 
 def _quote(value: Any) -> str:
@@ -156,13 +138,8 @@ if TYPE_CHECKING:
     # Text() builds each field's Annotated type at run time; to a type checker a field
     # is the value it holds.
     Name: TypeAlias = str | None
-    OptionalLine: TypeAlias = str | None
-    LongText: TypeAlias = str | None
     OriginalBody: TypeAlias = str | None
     Reason: TypeAlias = str | None
-    Title: TypeAlias = str
-    Line: TypeAlias = str
-    TopicName: TypeAlias = str
     Licence: TypeAlias = str
     Generator: TypeAlias = str
     QuestionBody: TypeAlias = str
@@ -171,11 +148,6 @@ else:
     Name = Text(AUTHOR_MAX, multiline=False, required=False,
                 description="The author's name: only on posts quoted 'named', never on "
                 "hidden ones.")
-    Title = Text(TITLE_MAX, multiline=False)
-    LongText = Text(LONG_MAX, required=False)
-    Line = Text(PLACE_MAX, multiline=False)
-    OptionalLine = Text(PLACE_MAX, multiline=False, required=False)
-    TopicName = Text(TOPIC_MAX, multiline=False)
     Licence = Text(LICENCE_MAX, multiline=False)
     Generator = Text(GENERATOR_MAX, multiline=False)
     QuestionBody = Text(QUESTION_MAX)
@@ -201,12 +173,12 @@ class EventRecord(Record):
     description: LongText
     date: Day
     timezone: TimeZoneName = DEFAULT_TIMEZONE
-    place: OptionalLine
-    moderator: OptionalLine
-    speakers: list[Line] = Field(max_length=LIST_MAX)
-    organisers: list[Line] = Field(max_length=LIST_MAX)
-    status: EventStatusValue
-    moderation: ModerationValue
+    place: Place
+    moderator: Place
+    speakers: People
+    organisers: People
+    status: Status
+    moderation: ModerationMode
     policy: LongText
     retention_days: Retention
     created_at: Timestamp | None

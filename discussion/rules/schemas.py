@@ -19,9 +19,10 @@ from pydantic_core import PydanticCustomError
 
 from ..errors import ValidationError
 from .enums import CommentAction, QuestionAction, Quote, ReasonCode
+from .events import Code
+from .problems import missing
 from .text import (
     AUTHOR_MAX,
-    CODE_RE,
     COMMENT_MAX,
     QUESTION_MAX,
     REASON_MAX,
@@ -82,12 +83,6 @@ def _short(value: Any, info: Any) -> str | None:
     return value
 
 
-def _code(value: Any) -> str:
-    if not isinstance(value, str) or not CODE_RE.fullmatch(value.strip().lower()):
-        raise _fail("invalid_code", "The event code must be 2 to 32 letters, digits or dashes.")
-    return value.strip().lower()
-
-
 def _choice(enum_type: Any, field: str) -> Any:
     values = ", ".join(v.value for v in enum_type)
 
@@ -126,9 +121,6 @@ ClientId = Annotated[str | None, BeforeValidator(_client_id), WithJsonSchema({
 TopicSlug = Annotated[str | None, BeforeValidator(_short), WithJsonSchema({
     "anyOf": [{"type": "string", "maxLength": 64}, {"type": "null"}],
     "description": "A topic slug of the event."})]
-Code = Annotated[str, BeforeValidator(_code), WithJsonSchema({
-    "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{1,31}$",
-    "description": "An event's join code, in any case."})]
 ReasonCodeField = Annotated[ReasonCode | None, BeforeValidator(_reason_code), WithJsonSchema({
     "anyOf": [{"type": "string", "enum": [r.value for r in ReasonCode]}, {"type": "null"}],
     "description": "A common reason picked with one click, stored as this code and shown "
@@ -263,13 +255,18 @@ def moderation(given: QuestionModeration | CommentModeration) -> dict[str, Any]:
     return out
 
 
+def require_object(payload: Any) -> dict[str, Any]:
+    """A request body or socket payload must be a JSON object."""
+    if not isinstance(payload, dict):
+        raise ValidationError("invalid_json", "The request body must be a JSON object.")
+    return payload
+
+
 def parse(model: type[M], payload: Any) -> M:
     """``payload`` as a ``model``, or the project's ValidationError for the first broken
     rule (the fields are checked in the order they are declared)."""
-    if not isinstance(payload, dict):
-        raise ValidationError("invalid_json", "The request body must be a JSON object.")
     try:
-        return model.model_validate(payload)
+        return model.model_validate(require_object(payload))
     except PydanticError as exc:
         raise _domain_error(model, exc) from None
 
@@ -279,30 +276,11 @@ def _domain_error(model: type[BaseModel], exc: PydanticError) -> ValidationError
     field = str(error["loc"][-1]) if error["loc"] else "body"
     kind = error["type"]
     if kind == "missing":
-        return _missing(model, field)
+        return missing(model, field)
     context = dict(error.get("ctx") or {})
     if kind in _OUR_CODES:
         return ValidationError(kind, str(error["msg"]), **context)
     return ValidationError("invalid_type", "'%(field)s' has the wrong type.", field=field)
-
-
-def _missing(model: type[BaseModel], field: str) -> ValidationError:
-    """A required field left out is what its own check says of null: a text is
-    ``empty``, a number or a flag ``invalid_type``."""
-    from types import SimpleNamespace
-
-    info = model.model_fields.get(field)
-    for meta in info.metadata if info else ():
-        if isinstance(meta, BeforeValidator):
-            check: Any = meta.func
-            try:
-                try:
-                    check(None, SimpleNamespace(field_name=field))
-                except TypeError:  # a check that takes no field information
-                    check(None)
-            except PydanticCustomError as exc:
-                return ValidationError(exc.type, exc.message_template, **(exc.context or {}))
-    return ValidationError("empty", "'%(field)s' is required.", field=field)
 
 
 # The codes the validators above and rules.text raise (everything else is a type error).
