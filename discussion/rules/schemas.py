@@ -2,7 +2,7 @@
 
 Both transports parse through :func:`parse`, so a field, its limit and its error code
 are declared here once; the OpenAPI document takes its request schemas from the same
-models (``openapi.py``). A broken rule is raised as the project's
+models (``discussion.openapi``). A broken rule is raised as the project's
 :class:`~discussion.errors.ValidationError` with the code and the translatable
 message clients have always seen (``empty``, ``invalid_type``, ``too_long``,
 ``invalid_quote``, ...).
