@@ -31,6 +31,7 @@ from .queries import (
 from .rules import access as policy
 from .rules import schemas, shapes
 from .rules.access import Need, access
+from .rules.enums import ErrorCode
 from .rules.events import EventChanges, NewEvent, event_status, parse_event
 from .rules.schemas import moderation, parse, require_object
 from .rules.text import QUESTION_MAX, clean
@@ -38,7 +39,7 @@ from .rules.text import QUESTION_MAX, clean
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
 
-def error(code: str, message: str, status: int) -> tuple[Response, int]:
+def error(code: ErrorCode, message: str, status: int) -> tuple[Response, int]:
     """The error shape of the contract (rules.shapes.Error)."""
     return jsonify(shapes.error(code, message)), status
 
@@ -55,7 +56,8 @@ def _json() -> Any:
     try:
         return request.get_json(silent=True)
     except RecursionError:
-        raise ValidationError("invalid_json", "The JSON document is nested too deeply.") from None
+        raise ValidationError(ErrorCode.INVALID_JSON,
+                              "The JSON document is nested too deeply.") from None
 
 
 # -- events and questions
@@ -76,7 +78,7 @@ def get_questions(code: str) -> ResponseReturnValue:
     event = find_event(code, actor)
     sort = request.args.get("sort", "top")
     if sort not in ("top", "new"):
-        raise ValidationError("invalid_sort", "'sort' is 'top' or 'new'.")
+        raise ValidationError(ErrorCode.INVALID_SORT, "'sort' is 'top' or 'new'.")
     topic = request.args.get("topic") or None
     questions = list_questions(event, actor, sort=sort, topic=topic)
     return jsonify(shapes.listing(shapes.QuestionList, questions=questions))
@@ -255,7 +257,7 @@ def init_app(app: Flask) -> None:
             "Missing or invalid CSRF token: send the page's csrf-token as X-CSRFToken."
         )
         if request.path.startswith("/api/"):
-            return error("csrf_failed", message, 400)
+            return error(ErrorCode.CSRF_FAILED, message, 400)
         from .views import error_page
 
         return error_page(400, message)
@@ -264,13 +266,23 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> ResponseReturnValue:
         message = _http_message(exc)
         if request.path.startswith("/api/"):
-            code = (exc.name or "error").lower().replace(" ", "_")
-            if exc.code == 429:
-                code = "rate_limited"
-            return error(code, message, exc.code or 400)
+            return error(http_error_code(exc), message, exc.code or 400)
         from .views import error_page
 
         return error_page(exc.code or 500, message)
+
+
+def http_error_code(exc: HTTPException) -> ErrorCode:
+    """The code of an HTTP error raised outside our rules: werkzeug's name for it
+    (``method_not_allowed``), ``rate_limited`` for any 429, and for a status the app is
+    not known to answer, the generic code of its class."""
+    if exc.code == 429:
+        return ErrorCode.RATE_LIMITED
+    try:
+        return ErrorCode((exc.name or "").lower().replace(" ", "_"))
+    except ValueError:
+        return ErrorCode.BAD_REQUEST if (exc.code or 500) < 500 else \
+            ErrorCode.INTERNAL_SERVER_ERROR
 
 
 def _http_message(exc: HTTPException) -> str:
@@ -315,7 +327,7 @@ def seed_event() -> ResponseReturnValue:
     else:
         raw, status = request.get_data(as_text=True), request.args.get("status")
     if not isinstance(raw, str) or not raw.strip():
-        raise ValidationError("empty", "Send the seed file's TOML text.")
+        raise ValidationError(ErrorCode.EMPTY, "Send the seed file's TOML text.")
     chosen = None if status in (None, "") else event_status(status)
     event, added = operations.load_seed(actor, parse_seed_text(raw), status=chosen)
     loaded = shapes.SeedResult.model_validate({"event": event_dict(event), "added": added})

@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 
 from .errors import DomainError
 from .extensions import db
+from .rules.enums import ErrorCode
 
 log = logging.getLogger(__name__)
 _immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("immediate", default=False)
@@ -118,4 +119,4 @@ def database_busy(exc: OperationalError) -> DomainError | None:
     :func:`write`, else None (a real fault)."""
     if not _is_locked(exc):
         return None
-    return DomainError("busy", "The database is busy. Please try again in a moment.", 503)
+    return DomainError(ErrorCode.BUSY, "The database is busy. Please try again in a moment.", 503)

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from .rules.enums import ErrorCode
+
 
 class DomainError(Exception):
-    """A rule was broken; ``status`` is the HTTP status the JSON API answers with."""
+    """A rule was broken; ``status`` is the HTTP status the JSON API answers with.
+
+    ``code`` is one of :class:`~discussion.rules.enums.ErrorCode`, never a bare string:
+    a new code is declared there (and documented) before anything can raise it.
+    """
 
     status = 400
 
     def __init__(
-        self, code: str, message: str, status: int | None = None, **params: Any
+        self, code: ErrorCode, message: str, status: int | None = None, **params: Any
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -78,7 +84,7 @@ class PlacedError(ValidationError):
     put in the reader's language when the message is read."""
 
     def __init__(
-        self, code: str, place: str, problem: DomainError, **place_params: Any
+        self, code: ErrorCode, place: str, problem: DomainError, **place_params: Any
     ) -> None:
         super().__init__(code, "%(place)s: %(problem)s")
         self.place, self.place_params, self.problem = place, place_params, problem

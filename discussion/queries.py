@@ -27,7 +27,7 @@ from .models import (
 )
 from .rules import access as policy
 from .rules import shapes
-from .rules.enums import PUBLIC_ACTIONS
+from .rules.enums import PUBLIC_ACTIONS, ErrorCode
 
 # The ranking rule, documented once: pinned questions first, then most votes, ties
 # oldest first (then lowest id, so the order is total). "new" is newest first.
@@ -86,7 +86,7 @@ def load_event(ref: EventRef) -> Event:
     """The ORM event behind a reference."""
     event = db.session.get(Event, ref.id)
     if event is None:  # deleted since it was cached
-        raise NotFound("event_not_found", "There is no event with this code.")
+        raise NotFound(ErrorCode.EVENT_NOT_FOUND, "There is no event with this code.")
     return event
 
 
@@ -316,7 +316,7 @@ def list_questions(
     if topic is not None:
         topic_id = next((i for i, s in slugs.items() if s == topic), None)
         if topic_id is None:
-            raise NotFound("unknown_topic", "This event has no such topic.")
+            raise NotFound(ErrorCode.UNKNOWN_TOPIC, "This event has no such topic.")
         stmt = stmt.where(Question.topic_id == topic_id)
     stmt = visible_to(stmt, moderator, participant).order_by(*RANKINGS[sort])
     return _shaped(event, actor, db.session.scalars(stmt).all(), moderator, participant)
@@ -404,7 +404,7 @@ def similar_questions(event: Event, actor: Actor, text: str) -> list[dict[str, A
     """
     who = participant_key(actor.token, event.id) if actor.token else "anonymous"
     if not ratelimit.hit(current_app.config["RATELIMIT_SIMILAR"], "similar", str(event.id), who):
-        raise RateLimited("rate_limited", "You are sending too fast. Please wait a moment.")
+        raise RateLimited(ErrorCode.RATE_LIMITED, "You are sending too fast. Please wait a moment.")
     ids = similar.lookup(event.id, text)
     if not ids:
         return []
@@ -440,7 +440,7 @@ def get_question(question_id: int, actor: Actor) -> tuple[Question, Event, Parti
     """
     q = db.session.get(Question, question_id)
     if q is None:
-        raise NotFound("question_not_found", "There is no such question.")
+        raise NotFound(ErrorCode.QUESTION_NOT_FOUND, "There is no such question.")
     event = db.session.get(Event, q.event_id)
     assert event is not None
     moderator = policy.moderates(actor.user, event)
@@ -451,7 +451,7 @@ def get_question(question_id: int, actor: Actor) -> tuple[Question, Event, Parti
         author_id=q.participant_id,
         participant_id=participant.id if participant else None,
     ):
-        raise NotFound("question_not_found", "There is no such question.")
+        raise NotFound(ErrorCode.QUESTION_NOT_FOUND, "There is no such question.")
     return q, event, participant
 
 

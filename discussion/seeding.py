@@ -28,6 +28,7 @@ from sqlalchemy import select
 from .errors import DomainError, PlacedError, ValidationError
 from .extensions import db
 from .models import EVENT_SCALARS, Event, Question, QuestionStatus, Topic
+from .rules.enums import ErrorCode
 from .rules.events import (
     LIST_MAX,
     EventCode,
@@ -56,7 +57,7 @@ class SeedError(PlacedError):
     place and the problem, each in the reader's language."""
 
     def __init__(self, place: str, error: DomainError, **place_params: Any) -> None:
-        super().__init__("invalid_seed", place, error, **place_params)
+        super().__init__(ErrorCode.INVALID_SEED, place, error, **place_params)
         self.more: list[SeedError] = []
 
     @property
@@ -93,7 +94,7 @@ def at_most(count: int) -> Any:
     def run(value: list[Any]) -> list[Any]:
         if len(value) > count:
             raise PydanticCustomError(
-                "too_many", "more than %(count)s items.", {"count": count}
+                ErrorCode.TOO_MANY, "more than %(count)s items.", {"count": count}
             )
         return value
 
@@ -106,7 +107,7 @@ def _gather_languages(data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     if "translations" in data:  # only through language keys, which are checked
-        raise PydanticCustomError("unknown_key", "unknown key '%(key)s'.",
+        raise PydanticCustomError(ErrorCode.UNKNOWN_KEY, "unknown key '%(key)s'.",
                                   {"key": "translations"})
     data = dict(data)
     found = {}
@@ -155,7 +156,7 @@ class SeedQuestion(_Table):
 
 def _format(value: Any) -> int:
     if value != SEED_FORMAT or isinstance(value, bool):
-        raise ValidationError("unknown_format",
+        raise ValidationError(ErrorCode.UNKNOWN_FORMAT,
                      "unknown seed format %(format)s (this version reads 1).",
                      format=repr(value)[:20])
     return SEED_FORMAT
@@ -205,7 +206,7 @@ def _from_pydantic(exc: PydanticError) -> SeedError:
         loc = tuple(detail["loc"])
         if loc == ("event",) and detail["type"] == "missing":
             errors.append(SeedError(N_("the file"), ValidationError(
-                "empty", "the [event] table is missing.")))
+                ErrorCode.EMPTY, "the [event] table is missing.")))
             continue
         place, params, rest = _place(loc)
         detail = {**detail, "loc": rest}
@@ -235,15 +236,15 @@ def _topic_slug(questions: list[SeedQuestion], topics: list[TopicInput]) -> list
             continue
         out.append(None)
         if found:
-            error = ValidationError("ambiguous_topic",
+            error = ValidationError(ErrorCode.AMBIGUOUS_TOPIC,
                            "the topic '%(topic)s' could be %(slugs)s: give its slug.",
                            topic=wanted, slugs=", ".join(sorted(found)))
         elif slugs:
-            error = ValidationError("unknown_topic",
+            error = ValidationError(ErrorCode.UNKNOWN_TOPIC,
                            "unknown topic '%(topic)s' (the topics are %(slugs)s).",
                            topic=wanted, slugs=", ".join(t.slug for t in topics))
         else:
-            error = ValidationError("unknown_topic",
+            error = ValidationError(ErrorCode.UNKNOWN_TOPIC,
                            "unknown topic '%(topic)s' (the file has no [[topics]]).",
                            topic=wanted)
         problems.append(SeedError(N_("question %(num)s"), error, num=i))
@@ -286,27 +287,29 @@ def check_seed(data: dict[str, Any]) -> Seed:
 # What tomllib says (in English only), as problems we can put in the reader's language.
 _TOML_PROBLEMS: tuple[tuple[re.Pattern[str], ValidationError], ...] = (
     (re.compile(r"Cannot (declare|overwrite|mutate|redefine)|Duplicate inline table key"),
-     ValidationError("invalid_toml", "a key or table is defined twice.")),
+     ValidationError(ErrorCode.INVALID_TOML, "a key or table is defined twice.")),
     (re.compile(r"Expected '=' after a key"),
-     ValidationError("invalid_toml", "'=' is missing after a key.")),
+     ValidationError(ErrorCode.INVALID_TOML, "'=' is missing after a key.")),
     (re.compile(r"Expected '\]\]' at the end"),
-     ValidationError("invalid_toml", "']]' is missing at the end of a [[table]] header.")),
+     ValidationError(ErrorCode.INVALID_TOML, "']]' is missing at the end of a [[table]] header.")),
     (re.compile(r"Expected '\]' at the end"),
-     ValidationError("invalid_toml", "']' is missing at the end of a [table] header.")),
+     ValidationError(ErrorCode.INVALID_TOML, "']' is missing at the end of a [table] header.")),
     (re.compile(r"Unterminated string"),
-     ValidationError("invalid_toml", "a string is not closed (a quote is missing).")),
+     ValidationError(ErrorCode.INVALID_TOML, "a string is not closed (a quote is missing).")),
     (re.compile(r"Unclosed (array|inline table)"),
-     ValidationError("invalid_toml", "an array or inline table is not closed.")),
+     ValidationError(ErrorCode.INVALID_TOML, "an array or inline table is not closed.")),
     (re.compile(r"Invalid value"), ValidationError(
-        "invalid_toml", "the value is not valid (text needs quotes, dates are YYYY-MM-DD).")),
+        ErrorCode.INVALID_TOML,
+        "the value is not valid (text needs quotes, dates are YYYY-MM-DD).")),
     (re.compile(r"Invalid date or datetime"),
-     ValidationError("invalid_toml", "the date or time is not valid.")),
+     ValidationError(ErrorCode.INVALID_TOML, "the date or time is not valid.")),
     (re.compile(r"[Ee]scape|Invalid hex value"), ValidationError(
-        "invalid_toml", "a backslash starts an unknown escape (write two for one backslash).")),
+        ErrorCode.INVALID_TOML,
+        "a backslash starts an unknown escape (write two for one backslash).")),
     (re.compile(r"character|Invalid statement|Expected"),
-     ValidationError("invalid_toml", "a character is out of place here.")),
+     ValidationError(ErrorCode.INVALID_TOML, "a character is out of place here.")),
 )
-_TOML_OTHER = ValidationError("invalid_toml", "the syntax is not valid here.")
+_TOML_OTHER = ValidationError(ErrorCode.INVALID_TOML, "the syntax is not valid here.")
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError) -> SeedError:
@@ -324,7 +327,7 @@ def parse_seed_text(text: str) -> Seed:
     """Parse and check a seed document given as text (a file or an upload)."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise SeedError(N_("the file"), ValidationError(
-            "too_large", "the seed file is larger than 1 MB."))
+            ErrorCode.TOO_LARGE, "the seed file is larger than 1 MB."))
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -337,13 +340,14 @@ def read_seed(path: Path) -> Seed:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        unreadable = ValidationError("unreadable", "cannot read the file: %(reason)s.",
+        unreadable = ValidationError(ErrorCode.UNREADABLE, "cannot read the file: %(reason)s.",
                                      reason=exc.strerror or str(exc))
         raise SeedError("%(path)s", unreadable, path=str(path)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise SeedError("%(path)s", ValidationError("encoding", "the file is not UTF-8 text."),
+        raise SeedError("%(path)s", ValidationError(ErrorCode.ENCODING,
+                                                    "the file is not UTF-8 text."),
                         path=str(path)) from None
     return parse_seed_text(text)
 

@@ -41,6 +41,7 @@ from .queries import (
 from .rules import access as policy
 from .rules import schemas, shapes
 from .rules.access import Need
+from .rules.enums import ErrorCode
 from .rules.events import event_code
 from .rules.schemas import moderation, parse, require_object
 
@@ -100,10 +101,10 @@ def _actor(conn: Connection) -> Actor:
 def _joined(conn: Connection, code: Any = None) -> int:
     """The joined event's id; a payload naming an event must name that one."""
     if conn.event_id is None:
-        raise ValidationError("not_joined", "Join an event first.")
+        raise ValidationError(ErrorCode.NOT_JOINED, "Join an event first.")
     named = None if code is None else event_ref(event_code(code), _actor(conn)).id
     if named is not None and named != conn.event_id:
-        raise ValidationError("not_joined", "Join an event first.")
+        raise ValidationError(ErrorCode.NOT_JOINED, "Join an event first.")
     return conn.event_id
 
 
@@ -118,7 +119,7 @@ def _too_fast(conn: Connection) -> dict[str, Any] | None:
         return None
     if conn.take(rate, float(config["SOCKET_EVENT_BURST"])):
         return None
-    error = RateLimited("rate_limited", "You are sending too fast. Please wait a moment.")
+    error = RateLimited(ErrorCode.RATE_LIMITED, "You are sending too fast. Please wait a moment.")
     return {"ok": False, "error": error.to_dict()}
 
 
@@ -153,7 +154,7 @@ def acked(
                 log.exception("socket handler %s failed", name)
                 message = gettext("Something went wrong; try again.")
                 return {"ok": False, "error": shapes.ErrorDetail(
-                    code="internal", message=message).model_dump(mode="json")}
+                    code=ErrorCode.INTERNAL, message=message).model_dump(mode="json")}
 
         handler.access = need  # type: ignore[attr-defined]  # the policy's mark on the handler
         _handlers.append((name, handler))
@@ -180,7 +181,7 @@ def _sent_by_client() -> bool:
 
 def _unknown_event() -> dict[str, Any]:
     return {"ok": False,
-            "error": ValidationError("unknown_event", "Unknown event.").to_dict()}
+            "error": ValidationError(ErrorCode.UNKNOWN_EVENT, "Unknown event.").to_dict()}
 
 
 def on_connect(auth: Any = None) -> dict[str, Any] | None:
@@ -215,7 +216,8 @@ def _limit_joins(conn: Connection) -> None:
     who = hashlib.sha256(conn.token.encode()).hexdigest()[:32]
     if not ratelimit.hit(current_app.config["RATELIMIT_JOINS"], "socket", "join", who):
         raise RateLimited(
-            "rate_limited", "You are reconnecting very often. Please wait a moment and try again."
+            ErrorCode.RATE_LIMITED,
+            "You are reconnecting very often. Please wait a moment and try again."
         )
 
 
@@ -225,7 +227,8 @@ def _since(data: dict[str, Any]) -> int | None:
     if since is None:
         return None
     if isinstance(since, bool) or not isinstance(since, int):
-        raise ValidationError("invalid_type", "'%(field)s' must be an integer.", field="since")
+        raise ValidationError(ErrorCode.INVALID_TYPE,
+                              "'%(field)s' must be an integer.", field="since")
     return since
 
 
@@ -370,7 +373,7 @@ def find_event_by_id(event_id: int, actor: Actor) -> Event:
     """The joined event, re-read so that a change of status (closed) is seen at once."""
     event = db.session.get(Event, event_id)
     if event is None:
-        raise ValidationError("not_joined", "Join an event first.")
+        raise ValidationError(ErrorCode.NOT_JOINED, "Join an event first.")
     return event
 
 

@@ -149,7 +149,7 @@ def render_event_page(
     data = event_dict(event, all_languages=False)
     questions = list_questions(event, actor)
     page_data = {"event": data, "questions": questions, "strings": js_strings(),
-                 "locale": html_lang(), "author_max": AUTHOR_MAX}
+                 "locale": html_lang(), "author_max": AUTHOR_MAX, "rules": browser_table()}
     extra: dict[str, Any] = {} if csrf is None else {"csrf_token": lambda: csrf}
     return render("event.html", event=data, questions=questions, page_data=page_data,
                   author_max=AUTHOR_MAX, forgotten=forgotten, **extra)

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from ..rules import shapes
 from ..rules.access import Need, access, moderates
-from ..rules.enums import Paper
+from ..rules.enums import ErrorCode, Paper
 from . import FORMATS, filename, render
 from .model import begin_snapshot, build, find_event_any
 from .reports import Stylesheet, report_csp
@@ -31,7 +31,7 @@ def _wants_json() -> bool:
     return accept.best_match(["application/json", "text/html"]) == "application/json"
 
 
-def _refuse(status: int, code: str, message: str):  # type: ignore[no-untyped-def]  # a Flask view
+def _refuse(status: int, code: ErrorCode, message: str):  # type: ignore[no-untyped-def]  # a Flask view
     if _wants_json():
         return jsonify(shapes.error(code, message)), status
     from ..views import error_page
@@ -45,13 +45,13 @@ def download(code: str, fmt: str):  # type: ignore[no-untyped-def]  # a Flask vi
     """Staff who moderate the event download its export."""
     event = find_event_any(code)
     if event is None:
-        return _refuse(404, "event_not_found", _("There is no event with this code."))
+        return _refuse(404, ErrorCode.EVENT_NOT_FOUND, _("There is no event with this code."))
     if not moderates(current_user, event):
-        return _refuse(403, "forbidden", _("You do not moderate this event."))
+        return _refuse(403, ErrorCode.FORBIDDEN, _("You do not moderate this event."))
     try:
         paper = Paper(request.args.get("paper", Paper.A4.value).strip().lower())
     except ValueError:
-        return _refuse(400, "invalid_paper", _("The paper is a4 or letter."))
+        return _refuse(400, ErrorCode.INVALID_PAPER, _("The paper is a4 or letter."))
     event_code = event.code
     stylesheet = Stylesheet.inline(paper) if fmt == "html" else None
 

@@ -6,8 +6,8 @@ generated from the pydantic models the server works with: the answers from
 ``rules.shapes`` (every answer is built through them), the request bodies that have
 models from ``rules.schemas`` (both transports parse with them), so the document
 cannot drift from what the server does. What stays here is prose: paths, summaries, examples and the
-error codes each status can carry, listed by hand and checked by
-``tests/test_openapi.py`` and ``tests/test_fuzz.py``.
+error codes each status can carry, listed by hand (as ``rules.enums.ErrorCode`` members)
+and checked by ``tests/test_openapi.py`` and ``tests/test_fuzz.py``.
 Human-readable documentation of the same API: ``docs/api.md``.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..rules.enums import ErrorCode
 from .operation import security_schemes
 from .paths import paths
 from .schema import ID_MAX, TEXT_PATTERN, components, error_response, from_model, schemas
@@ -62,7 +63,7 @@ def openapi_document() -> dict[str, Any]:
         "paths": paths(),
         "components": {
             "schemas": schemas(),
-            "responses": {"MethodNotAllowed": error_response(405, ["method_not_allowed"])},
+            "responses": {"MethodNotAllowed": error_response(405, [ErrorCode.METHOD_NOT_ALLOWED])},
             "securitySchemes": security_schemes(),
         },
     }

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
+from ..rules.enums import ErrorCode
 from .schema import ID, Schema, error_response, json_content, string
 
 # ---------------------------------------------------------------------------
@@ -96,22 +97,39 @@ def security_schemes() -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # Operations
 
-CSRF = "csrf_failed"
-BODY = "invalid_json"
-TEXT_ERRORS = ["empty", "invalid_type", "control_characters", "too_long"]
-POST_ERRORS = [*TEXT_ERRORS, "invalid_quote", "invalid_client_id", "name_required"]
+CSRF = ErrorCode.CSRF_FAILED
+BODY = ErrorCode.INVALID_JSON
+TEXT_ERRORS = [ErrorCode.EMPTY, ErrorCode.INVALID_TYPE, ErrorCode.CONTROL_CHARACTERS,
+               ErrorCode.TOO_LONG]
+POST_ERRORS = [*TEXT_ERRORS, ErrorCode.INVALID_QUOTE, ErrorCode.INVALID_CLIENT_ID,
+               ErrorCode.NAME_REQUIRED]
 EVENT_FIELD_ERRORS = [
     *TEXT_ERRORS,
-    "invalid_status",
-    "invalid_moderation",
-    "invalid_retention",
-    "invalid_date",
-    "invalid_timezone",
-    "invalid_slug",
-    "duplicate_topic",
-    "invalid_language",
-    "unknown_key",
-    "unknown_user",
+    ErrorCode.INVALID_STATUS,
+    ErrorCode.INVALID_MODERATION,
+    ErrorCode.INVALID_RETENTION,
+    ErrorCode.INVALID_DATE,
+    ErrorCode.INVALID_TIMEZONE,
+    ErrorCode.INVALID_SLUG,
+    ErrorCode.DUPLICATE_TOPIC,
+    ErrorCode.INVALID_LANGUAGE,
+    ErrorCode.UNKNOWN_KEY,
+    ErrorCode.UNKNOWN_USER,
+]
+# A staff call's refusals: no login, or not this event's moderator (or not an organiser).
+STAFF_ERRORS: dict[int, list[ErrorCode]] = {
+    401: [ErrorCode.LOGIN_REQUIRED], 403: [ErrorCode.FORBIDDEN]
+}
+# What the state of a question may refuse a moderation action.
+QUESTION_STATE_ERRORS = [
+    ErrorCode.NOT_PENDING,
+    ErrorCode.ALREADY_ANSWERED,
+    ErrorCode.ALREADY_HIDDEN,
+    ErrorCode.NOT_HIDDEN,
+    ErrorCode.NOT_VISIBLE,
+    ErrorCode.ALREADY_MERGED,
+    ErrorCode.NO_AUTHOR,
+    ErrorCode.NO_CHANGE,
 ]
 STATE_CHANGING = {"post", "put", "patch", "delete"}
 
@@ -122,7 +140,7 @@ def operation(
     *,
     tag: str,
     responses: dict[str, Any],
-    errors: dict[int, list[str]],
+    errors: dict[int, list[ErrorCode]],
     description: str = "",
     parameters: list[dict[str, Any]] | None = None,
     body: dict[str, Any] | None = None,
@@ -155,10 +173,10 @@ def finish(path: str, method: str, spec: dict[str, Any]) -> dict[str, Any]:
     errors = {status: list(codes) for status, codes in spec.pop("errors").items()}
     if method in STATE_CHANGING:
         errors.setdefault(400, []).insert(0, CSRF)
-        errors.setdefault(413, []).append("request_entity_too_large")
-        errors.setdefault(503, []).append("busy")
+        errors.setdefault(413, []).append(ErrorCode.REQUEST_ENTITY_TOO_LARGE)
+        errors.setdefault(503, []).append(ErrorCode.BUSY)
     if "{" in path:
-        errors.setdefault(404, []).append("not_found")
+        errors.setdefault(404, []).append(ErrorCode.NOT_FOUND)
     spec["responses"] = {
         **spec["responses"],
         **{str(s): error_response(s, codes) for s, codes in sorted(errors.items())},

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..models import EventStatus
 from ..rules import text as validation  # the limits the hand-written schemas name
+from ..rules.enums import ErrorCode
 from .operation import (
     AUTHOR_OR_STAFF,
     BODY,
@@ -15,6 +16,8 @@ from .operation import (
     PARTICIPANT_WRITE,
     POST_ERRORS,
     QUESTION_ID,
+    QUESTION_STATE_ERRORS,
+    STAFF_ERRORS,
     STAFF_READ,
     STAFF_WRITE,
     TEXT_ERRORS,
@@ -63,7 +66,7 @@ def paths() -> dict[str, Any]:
                 security=STAFF_READ,
                 description="All events for organisers; the appointed events for moderators.",
                 responses={"200": ok("The events, newest first.", ref("EventList"))},
-                errors={401: ["login_required"]},
+                errors={401: [ErrorCode.LOGIN_REQUIRED]},
             ),
             "post": operation(
                 "createEvent",
@@ -82,10 +85,9 @@ def paths() -> dict[str, Any]:
                 ),
                 responses={"201": ok("The created event.", ref("Event"))},
                 errors={
-                    400: [BODY, "invalid_code", *EVENT_FIELD_ERRORS],
-                    401: ["login_required"],
-                    403: ["forbidden"],
-                    409: ["code_taken"],
+                    400: [BODY, ErrorCode.INVALID_CODE, *EVENT_FIELD_ERRORS],
+                    **STAFF_ERRORS,
+                    409: [ErrorCode.CODE_TAKEN],
                 },
             ),
         },
@@ -129,9 +131,8 @@ def paths() -> dict[str, Any]:
                     )
                 },
                 errors={
-                    400: [BODY, "empty", "invalid_seed", "invalid_status"],
-                    401: ["login_required"],
-                    403: ["forbidden"],
+                    400: [BODY, ErrorCode.EMPTY, ErrorCode.INVALID_SEED, ErrorCode.INVALID_STATUS],
+                    **STAFF_ERRORS,
                 },
             ),
         },
@@ -143,7 +144,7 @@ def paths() -> dict[str, Any]:
                 parameters=[CODE_PARAM],
                 description="Draft events are found by staff only.",
                 responses={"200": ok("The event.", ref("Event"))},
-                errors={404: ["event_not_found"]},
+                errors={404: [ErrorCode.EVENT_NOT_FOUND]},
             ),
             "patch": operation(
                 "updateEvent",
@@ -160,9 +161,8 @@ def paths() -> dict[str, Any]:
                 responses={"200": ok("The changed event.", ref("Event"))},
                 errors={
                     400: [BODY, *EVENT_FIELD_ERRORS],
-                    401: ["login_required"],
-                    403: ["forbidden"],
-                    404: ["event_not_found"],
+                    **STAFF_ERRORS,
+                    404: [ErrorCode.EVENT_NOT_FOUND],
                 },
             ),
         },
@@ -196,7 +196,10 @@ def paths() -> dict[str, Any]:
                         "The questions.", ref("QuestionList"), {"questions": [QUESTION_EXAMPLE]}
                     )
                 },
-                errors={400: ["invalid_sort"], 404: ["event_not_found", "unknown_topic"]},
+                errors={
+                    400: [ErrorCode.INVALID_SORT],
+                    404: [ErrorCode.EVENT_NOT_FOUND, ErrorCode.UNKNOWN_TOPIC],
+                },
             ),
             "post": operation(
                 "askQuestion",
@@ -226,11 +229,11 @@ def paths() -> dict[str, Any]:
                     ),
                 },
                 errors={
-                    400: [BODY, *POST_ERRORS, "unknown_topic"],
-                    403: ["muted"],
-                    404: ["event_not_found"],
-                    409: ["event_closed"],
-                    429: ["rate_limited"],
+                    400: [BODY, *POST_ERRORS, ErrorCode.UNKNOWN_TOPIC],
+                    403: [ErrorCode.MUTED],
+                    404: [ErrorCode.EVENT_NOT_FOUND],
+                    409: [ErrorCode.EVENT_CLOSED],
+                    429: [ErrorCode.RATE_LIMITED],
                 },
             ),
         },
@@ -266,8 +269,8 @@ def paths() -> dict[str, Any]:
                 },
                 errors={
                     400: TEXT_ERRORS,
-                    404: ["event_not_found"],
-                    429: ["rate_limited"],
+                    404: [ErrorCode.EVENT_NOT_FOUND],
+                    429: [ErrorCode.RATE_LIMITED],
                 },
             ),
         },
@@ -295,7 +298,7 @@ def paths() -> dict[str, Any]:
                         },
                     )
                 },
-                errors={404: ["event_not_found"]},
+                errors={404: [ErrorCode.EVENT_NOT_FOUND]},
             ),
         },
         "/events/{code}/moderation": {
@@ -324,7 +327,7 @@ def paths() -> dict[str, Any]:
                         },
                     )
                 },
-                errors={404: ["event_not_found"]},
+                errors={404: [ErrorCode.EVENT_NOT_FOUND]},
             ),
         },
         "/events/{code}/moderation-log": {
@@ -335,7 +338,7 @@ def paths() -> dict[str, Any]:
                 security=STAFF_READ,
                 parameters=[CODE_PARAM],
                 responses={"200": ok("The log, newest first.", ref("ModerationLog"))},
-                errors={401: ["login_required"], 403: ["forbidden"], 404: ["event_not_found"]},
+                errors={**STAFF_ERRORS, 404: [ErrorCode.EVENT_NOT_FOUND]},
             ),
         },
     }
@@ -349,7 +352,10 @@ def paths() -> dict[str, Any]:
                 parameters=[QUESTION_ID],
                 description="Deletes it with its votes and thread.",
                 responses={"204": {"description": "Deleted."}},
-                errors={403: ["not_yours", "forbidden"], 404: ["question_not_found"]},
+                errors={
+                    403: [ErrorCode.NOT_YOURS, ErrorCode.FORBIDDEN],
+                    404: [ErrorCode.QUESTION_NOT_FOUND],
+                },
             ),
         },
         "/questions/{question_id}/vote": {
@@ -370,9 +376,9 @@ def paths() -> dict[str, Any]:
                     )
                 },
                 errors={
-                    404: ["question_not_found"],
-                    409: ["event_closed", "not_votable"],
-                    429: ["rate_limited"],
+                    404: [ErrorCode.QUESTION_NOT_FOUND],
+                    409: [ErrorCode.EVENT_CLOSED, ErrorCode.NOT_VOTABLE],
+                    429: [ErrorCode.RATE_LIMITED],
                 },
             )
             for method, operation_id, summary in (
@@ -390,7 +396,7 @@ def paths() -> dict[str, Any]:
                 responses={
                     "200": ok("The comments.", ref("CommentList"), {"comments": [COMMENT_EXAMPLE]})
                 },
-                errors={404: ["question_not_found"]},
+                errors={404: [ErrorCode.QUESTION_NOT_FOUND]},
             ),
             "post": operation(
                 "postComment",
@@ -412,10 +418,10 @@ def paths() -> dict[str, Any]:
                 },
                 errors={
                     400: [BODY, *POST_ERRORS],
-                    403: ["muted"],
-                    404: ["question_not_found"],
-                    409: ["event_closed", "not_commentable"],
-                    429: ["rate_limited"],
+                    403: [ErrorCode.MUTED],
+                    404: [ErrorCode.QUESTION_NOT_FOUND],
+                    409: [ErrorCode.EVENT_CLOSED, ErrorCode.NOT_COMMENTABLE],
+                    429: [ErrorCode.RATE_LIMITED],
                 },
             ),
         },
@@ -445,21 +451,11 @@ def paths() -> dict[str, Any]:
                     )
                 },
                 errors={
-                    400: [BODY, "invalid_action", *TEXT_ERRORS, "invalid_id", "merge_into_self",
-                          "invalid_reason_code"],
-                    401: ["login_required"],
-                    403: ["forbidden"],
-                    404: ["question_not_found"],
-                    409: [
-                        "not_pending",
-                        "already_answered",
-                        "already_hidden",
-                        "not_hidden",
-                        "not_visible",
-                        "already_merged",
-                        "no_author",
-                        "no_change",
-                    ],
+                    400: [BODY, ErrorCode.INVALID_ACTION, *TEXT_ERRORS, ErrorCode.INVALID_ID,
+                          ErrorCode.MERGE_INTO_SELF, ErrorCode.INVALID_REASON_CODE],
+                    **STAFF_ERRORS,
+                    404: [ErrorCode.QUESTION_NOT_FOUND],
+                    409: QUESTION_STATE_ERRORS,
                 },
             ),
         },
@@ -474,8 +470,8 @@ def paths() -> dict[str, Any]:
                 parameters=[COMMENT_ID],
                 responses={"204": {"description": "Deleted."}},
                 errors={
-                    403: ["not_yours", "forbidden"],
-                    404: ["comment_not_found", "question_not_found"],
+                    403: [ErrorCode.NOT_YOURS, ErrorCode.FORBIDDEN],
+                    404: [ErrorCode.COMMENT_NOT_FOUND, ErrorCode.QUESTION_NOT_FOUND],
                 },
             ),
         },
@@ -493,12 +489,13 @@ def paths() -> dict[str, Any]:
                     "200": ok("The comment after the action, with `hidden`.", ref("StaffComment"))
                 },
                 errors={
-                    400: [BODY, "invalid_action", "invalid_type", "control_characters", "too_long",
-                          "invalid_reason_code"],
-                    401: ["login_required"],
-                    403: ["forbidden"],
-                    404: ["comment_not_found", "question_not_found"],
-                    409: ["already_hidden", "not_hidden", "no_author", "no_change"],
+                    400: [BODY, ErrorCode.INVALID_ACTION, ErrorCode.INVALID_TYPE,
+                          ErrorCode.CONTROL_CHARACTERS, ErrorCode.TOO_LONG,
+                          ErrorCode.INVALID_REASON_CODE],
+                    **STAFF_ERRORS,
+                    404: [ErrorCode.COMMENT_NOT_FOUND, ErrorCode.QUESTION_NOT_FOUND],
+                    409: [ErrorCode.ALREADY_HIDDEN, ErrorCode.NOT_HIDDEN, ErrorCode.NO_AUTHOR,
+                          ErrorCode.NO_CHANGE],
                 },
             ),
         },

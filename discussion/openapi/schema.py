@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from ..rules import events, shapes
 from ..rules import schemas as bodies
+from ..rules.enums import ErrorCode
 
 Schema = dict[str, Any]
 
@@ -163,17 +164,18 @@ ERROR_TITLES = {
 }
 
 
-def error_response(status: int, codes: list[str]) -> dict[str, Any]:
+def error_response(status: int, codes: list[ErrorCode]) -> dict[str, Any]:
     """An error status with the exact list of ``error.code`` values it can carry."""
-    listed = ", ".join(f"`{c}`" for c in codes)
+    values = [code.value for code in codes]  # plain strings, as every enum of the document
+    listed = ", ".join(f"`{c}`" for c in values)
     schema = {
         "allOf": [ref("Error")],
-        "properties": {"error": {"properties": {"code": {"enum": codes}}}},
+        "properties": {"error": {"properties": {"code": {"enum": values}}}},
     }
     return {
         "description": f"{ERROR_TITLES[status]}. `error.code` is one of: {listed}.",
         "content": json_content(
-            schema, {"error": {"code": codes[0], "message": "A readable explanation."}}
+            schema, {"error": {"code": values[0], "message": "A readable explanation."}}
         ),
     }
 

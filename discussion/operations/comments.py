@@ -13,6 +13,7 @@ from ..identity import Actor
 from ..models import Comment, Question, QuestionStatus
 from ..queries import comment_dict, get_question
 from ..rules import access as policy
+from ..rules.enums import ErrorCode
 from ..rules.schemas import Post
 from .common import (
     add_post,
@@ -50,7 +51,7 @@ def _comment(
     lock_questions(question_id)
     question, event, _ = get_question(question_id, actor)
     if event_id is not None and event.id != event_id:
-        raise NotFound("question_not_found", "There is no such question in this event.")
+        raise NotFound(ErrorCode.QUESTION_NOT_FOUND, "There is no such question in this event.")
     participant = participant_for(event, actor)
     if post.client_id is not None:
         existing = db.session.scalar(
@@ -62,7 +63,7 @@ def _comment(
             return comment_dict(existing, mine=True), False
     ensure_open(event)
     if question.status not in (QuestionStatus.VISIBLE, QuestionStatus.ANSWERED):
-        raise Conflict("not_commentable", "This question cannot take comments yet.")
+        raise Conflict(ErrorCode.NOT_COMMENTABLE, "This question cannot take comments yet.")
     ensure_not_muted(participant)
     new, created = add_post(Comment, participant, post, question_id=question.id)
     if not created:
@@ -85,7 +86,7 @@ def delete_comment(work: UnitOfWork, actor: Actor, comment_id: int) -> None:
     found = locked_comment(comment_id)
     question, event, _ = get_question(found.question_id, actor)
     if not policy.sees_comment(moderator=policy.moderates(actor.user, event), hidden=found.hidden):
-        raise NotFound("comment_not_found", "There is no such comment.")
+        raise NotFound(ErrorCode.COMMENT_NOT_FOUND, "There is no such comment.")
     was_public = not found.hidden and policy.question_public(question.status)
     staff = own_or_staff(actor, event, found.participant_id)
     if staff is not None:

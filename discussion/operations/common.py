@@ -28,13 +28,14 @@ from ..models import (
 )
 from ..queries import find_participant, question_dict, staff_question_dict, topic_slugs
 from ..rules import access as policy
+from ..rules.enums import ErrorCode
 from ..rules.schemas import Post
 
 
 def ensure_open(event: Event) -> None:
     """Posts and votes only while the event is live."""
     if event.status != EventStatus.LIVE:
-        raise Conflict("event_closed", "This event is not open for new posts and votes.")
+        raise Conflict(ErrorCode.EVENT_CLOSED, "This event is not open for new posts and votes.")
 
 
 def participant_for(event: Event, actor: Actor) -> Participant:
@@ -45,7 +46,8 @@ def participant_for(event: Event, actor: Actor) -> Participant:
     the event's ``participants_total``.
     """
     if actor.token is None:
-        raise Unauthorized("no_identity", "No participant identity: load the event page first.")
+        raise Unauthorized(ErrorCode.NO_IDENTITY,
+                           "No participant identity: load the event page first.")
     key = participant_key(actor.token, event.id)
     participant = find_participant(event.id, actor.token)
     if participant is None:
@@ -70,7 +72,7 @@ def participant_for(event: Event, actor: Actor) -> Participant:
 
 def ensure_not_muted(participant: Participant) -> None:
     if participant.muted:
-        raise Forbidden("muted", "A moderator has paused your posting in this event.")
+        raise Forbidden(ErrorCode.MUTED, "A moderator has paused your posting in this event.")
 
 
 def tombstoned(event_id: int, key: str, column: Any) -> Any:
@@ -90,7 +92,7 @@ def rate_limit(kind: str, event_id: int, actor: Actor) -> None:
     limit = current_app.config[f"RATELIMIT_{kind.upper()}"]
     if not ratelimit.hit(limit, "op", kind, str(event_id), who):
         raise RateLimited(
-            "rate_limited", "You are posting very fast. Please wait a moment and try again."
+            ErrorCode.RATE_LIMITED, "You are posting very fast. Please wait a moment and try again."
         )
 
 
@@ -140,7 +142,7 @@ def event_of(question_id: int, event_id: int | None) -> int:
     check need before the write transaction (which checks visibility itself)."""
     found = db.session.scalar(select(Question.event_id).where(Question.id == question_id))
     if found is None or (event_id is not None and found != event_id):
-        raise NotFound("question_not_found", "There is no such question in this event.")
+        raise NotFound(ErrorCode.QUESTION_NOT_FOUND, "There is no such question in this event.")
     return found
 
 
@@ -218,7 +220,7 @@ def locked_comment(comment_id: int) -> Comment:
             break
         if found.question_id == question_id:
             return found
-    raise NotFound("comment_not_found", "There is no such comment.")
+    raise NotFound(ErrorCode.COMMENT_NOT_FOUND, "There is no such comment.")
 
 
 def own_or_staff(actor: Actor, event: Event, participant_id: int | None) -> User | None:
@@ -230,8 +232,8 @@ def own_or_staff(actor: Actor, event: Event, participant_id: int | None) -> User
     if actor.user is not None and policy.moderates(actor.user, event):
         return actor.user
     if actor.user is not None:
-        raise Forbidden("forbidden", "You do not moderate this event.")
-    raise Forbidden("not_yours", "Only its author or a moderator can delete this.")
+        raise Forbidden(ErrorCode.FORBIDDEN, "You do not moderate this event.")
+    raise Forbidden(ErrorCode.NOT_YOURS, "Only its author or a moderator can delete this.")
 
 
 def author_key(participant_id: int | None) -> str | None:

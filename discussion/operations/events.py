@@ -24,6 +24,7 @@ from ..models import (
     Vote,
 )
 from ..rules import access as policy
+from ..rules.enums import ErrorCode
 from ..rules.events import merge_translations
 from .common import log_action
 from .uow import UnitOfWork, unit_of_work
@@ -42,7 +43,7 @@ def create_event(actor: Actor, data: dict[str, Any]) -> Event:
 def _create_event(work: UnitOfWork, user: User | None, data: dict[str, Any]) -> Event:
     code = data["code"]
     if db.session.scalar(select(Event.id).where(Event.code == code)) is not None:
-        raise Conflict("code_taken", "An event with this code already exists.")
+        raise Conflict(ErrorCode.CODE_TAKEN, "An event with this code already exists.")
     event = Event(
         code=code,
         title=data["title"],
@@ -56,7 +57,7 @@ def _create_event(work: UnitOfWork, user: User | None, data: dict[str, Any]) -> 
         db.session.flush()
     except IntegrityError:  # a concurrent request took the code first
         db.session.rollback()
-        raise Conflict("code_taken", "An event with this code already exists.") from None
+        raise Conflict(ErrorCode.CODE_TAKEN, "An event with this code already exists.") from None
     if user is not None:
         log_action(event, user, "create_event")
     work.publish(cache.bump_events)  # a code looked up before it existed is cached as missing
@@ -87,7 +88,7 @@ def _apply_event_fields(event: Event, data: dict[str, Any]) -> None:
             user = db.session.scalar(select(User).where(User.email == email))
             if user is None:
                 raise ValidationError(
-                    "unknown_user", "No staff account for %(email)s.", email=email
+                    ErrorCode.UNKNOWN_USER, "No staff account for %(email)s.", email=email
                 )
             users.append(user)
         event.moderators = users
@@ -148,7 +149,7 @@ def update_event(work: UnitOfWork, actor: Actor, event: Event, data: dict[str, A
     organiser_only = [f for f in EVENT_FIELDS_ORGANISER if f in data]
     if organiser_only and user.role != Role.ORGANISER:
         raise Forbidden(
-            "forbidden",
+            ErrorCode.FORBIDDEN,
             "Only organisers can change %(fields)s.",
             fields=", ".join(organiser_only),
         )

@@ -23,7 +23,7 @@ from ..identity import Actor
 from ..models import Comment, Event, Participant, Question, QuestionStatus, User, Vote, utcnow
 from ..queries import comment_dict, get_question, staff_question_dict, topic_slugs
 from ..rules import access as policy
-from ..rules.enums import NOTICE_OF, CommentAction, QuestionAction
+from ..rules.enums import NOTICE_OF, CommentAction, ErrorCode, QuestionAction
 from .common import (
     insert_ignore,
     lock_questions,
@@ -41,7 +41,7 @@ NOTICES = {action.value: notice.value for action, notice in NOTICE_OF.items()}
 
 def no_change() -> Conflict:
     """The refusal of an action that would leave everything as it is."""
-    return Conflict("no_change", "Nothing to change: it is already so.")
+    return Conflict(ErrorCode.NO_CHANGE, "Nothing to change: it is already so.")
 
 
 @dataclass(slots=True)
@@ -69,7 +69,7 @@ class OnQuestion:
 def approve(a: OnQuestion) -> None:
     """A pending question (pre-moderation) becomes visible."""
     if a.question.status != QuestionStatus.PENDING:
-        raise Conflict("not_pending", "Only a pending question can be approved.")
+        raise Conflict(ErrorCode.NOT_PENDING, "Only a pending question can be approved.")
     a.question.status = QuestionStatus.VISIBLE.value
     a.log("approve")
 
@@ -77,7 +77,7 @@ def approve(a: OnQuestion) -> None:
 def hide(a: OnQuestion) -> None:
     """Hidden from participants and the board (staff still see it)."""
     if a.question.status == QuestionStatus.HIDDEN:
-        raise Conflict("already_hidden", "This question is already hidden.")
+        raise Conflict(ErrorCode.ALREADY_HIDDEN, "This question is already hidden.")
     a.question.status = QuestionStatus.HIDDEN.value
     a.question.highlighted = False
     a.log("hide")
@@ -87,7 +87,7 @@ def restore(a: OnQuestion) -> None:
     """A hidden question comes back, answered if it was."""
     q = a.question
     if q.status != QuestionStatus.HIDDEN or q.merged_into_id is not None:
-        raise Conflict("not_hidden", "Only a hidden, unmerged question can be restored.")
+        raise Conflict(ErrorCode.NOT_HIDDEN, "Only a hidden, unmerged question can be restored.")
     q.status = QuestionStatus.ANSWERED.value if q.answered_at else QuestionStatus.VISIBLE.value
     a.log("restore")
 
@@ -96,9 +96,9 @@ def answer(a: OnQuestion) -> None:
     """Marked answered; no longer the one discussed now."""
     q = a.question
     if q.status == QuestionStatus.ANSWERED:
-        raise Conflict("already_answered", "This question is already marked answered.")
+        raise Conflict(ErrorCode.ALREADY_ANSWERED, "This question is already marked answered.")
     if q.status != QuestionStatus.VISIBLE:
-        raise Conflict("not_visible", "Only a visible question can be marked answered.")
+        raise Conflict(ErrorCode.NOT_VISIBLE, "Only a visible question can be marked answered.")
     q.status = QuestionStatus.ANSWERED.value
     q.answered_at = q.answered_at or utcnow()
     q.highlighted = False
@@ -109,7 +109,7 @@ def highlight(a: OnQuestion) -> None:
     """The question discussed now: one per event, so the previous one loses it."""
     q = a.question
     if not policy.question_public(q.status):
-        raise Conflict("not_visible", "Only a visible question can be highlighted.")
+        raise Conflict(ErrorCode.NOT_VISIBLE, "Only a visible question can be highlighted.")
     if q.highlighted:
         raise no_change()
     a.also_changed = list(db.session.scalars(
@@ -147,7 +147,7 @@ def unpin(a: OnQuestion) -> None:
 def edit(a: OnQuestion) -> None:
     """New text, shown as edited; the first original is kept for staff."""
     if a.body is None:
-        raise ValidationError("empty", "'body' is required to edit.")
+        raise ValidationError(ErrorCode.EMPTY, "'body' is required to edit.")
     q, body = a.question, a.body
     if body == q.body:
         raise no_change()
@@ -163,16 +163,17 @@ def merge(a: OnQuestion) -> None:
     the duplicate is hidden and points to it."""
     duplicate, event = a.question, a.event
     if a.into is None:
-        raise ValidationError("invalid_type", "'into' must name the question to merge into.")
+        raise ValidationError(ErrorCode.INVALID_TYPE,
+                              "'into' must name the question to merge into.")
     target = db.session.get(Question, a.into)
     if target is None or target.event_id != event.id:
-        raise NotFound("question_not_found", "There is no such question in this event.")
+        raise NotFound(ErrorCode.QUESTION_NOT_FOUND, "There is no such question in this event.")
     if target.id == duplicate.id:
-        raise ValidationError("merge_into_self", "A question cannot be merged into itself.")
+        raise ValidationError(ErrorCode.MERGE_INTO_SELF, "A question cannot be merged into itself.")
     if target.status in (QuestionStatus.HIDDEN, QuestionStatus.PENDING):
-        raise Conflict("not_visible", "Merge into a visible question.")
+        raise Conflict(ErrorCode.NOT_VISIBLE, "Merge into a visible question.")
     if duplicate.merged_into_id is not None:
-        raise Conflict("already_merged", "This question was already merged.")
+        raise Conflict(ErrorCode.ALREADY_MERGED, "This question was already merged.")
     # Votes: the union of distinct voters (a person who voted for both counts once).
     # Votes whose link to a person was erased (forget me, purge) cannot be matched,
     # so they move over as they are.
@@ -224,7 +225,8 @@ def set_muted(work: UnitOfWork, event: Event, participant_id: int | None, muted:
     """Mute or unmute a post's author. The staff shape of each of their questions
     (``author_muted``) changes with it."""
     if participant_id is None:
-        raise Conflict("no_author", "This post has no participant to mute (seeded or forgotten).")
+        raise Conflict(ErrorCode.NO_AUTHOR,
+                       "This post has no participant to mute (seeded or forgotten).")
     participant = db.session.get(Participant, participant_id)
     assert participant is not None
     if participant.muted == muted:
@@ -255,7 +257,7 @@ def _action(table: dict[Any, Any], action: str) -> Any:
     try:
         return table[action]
     except KeyError:
-        raise ValidationError("invalid_action", "Unknown moderation action.") from None
+        raise ValidationError(ErrorCode.INVALID_ACTION, "Unknown moderation action.") from None
 
 
 @unit_of_work
@@ -319,7 +321,7 @@ class OnComment:
 def hide_comment(a: OnComment) -> None:
     """Hidden from participants; the thread's visible count goes down."""
     if a.comment.hidden:
-        raise Conflict("already_hidden", "This comment is already hidden.")
+        raise Conflict(ErrorCode.ALREADY_HIDDEN, "This comment is already hidden.")
     a.comment.hidden = True
     a.question.comments = Question.comments - 1
     a.log("hide_comment")
@@ -327,7 +329,7 @@ def hide_comment(a: OnComment) -> None:
 
 def restore_comment(a: OnComment) -> None:
     if not a.comment.hidden:
-        raise Conflict("not_hidden", "This comment is not hidden.")
+        raise Conflict(ErrorCode.NOT_HIDDEN, "This comment is not hidden.")
     a.comment.hidden = False
     a.question.comments = Question.comments + 1
     a.log("restore_comment")

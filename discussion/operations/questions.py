@@ -13,6 +13,7 @@ from ..identity import Actor
 from ..models import Comment, Event, Moderation, Question, QuestionStatus, Vote
 from ..queries import get_question, question_dict, topic_slugs
 from ..rules import access as policy
+from ..rules.enums import ErrorCode
 from ..rules.schemas import Post
 from .common import (
     add_post,
@@ -51,7 +52,7 @@ def _topic_id(event: Event, slug: str | None) -> int | None:
     for topic in event.topics:
         if topic.slug == slug:
             return topic.id
-    raise ValidationError("unknown_topic", "This event has no such topic.")
+    raise ValidationError(ErrorCode.UNKNOWN_TOPIC, "This event has no such topic.")
 
 
 @unit_of_work

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..identity import Actor
 from ..models import Participant, Question, QuestionStatus, Vote, utcnow
 from ..queries import get_question
+from ..rules.enums import ErrorCode
 from ..rules.shapes import VoteResult
 from .common import (
     ensure_open,
@@ -42,10 +43,10 @@ def _vote(
     lock_questions(question_id)
     question, event, known = get_question(question_id, actor)
     if event_id is not None and event.id != event_id:
-        raise NotFound("question_not_found", "There is no such question in this event.")
+        raise NotFound(ErrorCode.QUESTION_NOT_FOUND, "There is no such question in this event.")
     ensure_open(event)
     if question.status not in (QuestionStatus.VISIBLE, QuestionStatus.ANSWERED):
-        raise Conflict("not_votable", "This question cannot be voted on yet.")
+        raise Conflict(ErrorCode.NOT_VOTABLE, "This question cannot be voted on yet.")
     participant = known or participant_for(event, actor)
     # The vote this person kept through "forget me", if any: still theirs, still one.
     kept = tombstoned(event.id, participant.key or "", Participant.id)

@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from ..errors import Forbidden, NotFound, Unauthorized
 from ..models import EventStatus, QuestionStatus, Role, User
+from .enums import ErrorCode
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,14 +79,14 @@ def access(need: Need, *, files: bool = False) -> Callable[[F], F]:
             from flask_login import current_user
 
             if not current_user.is_authenticated:
-                refusal = Unauthorized("login_required", "Log in as staff to do this.")
+                refusal = Unauthorized(ErrorCode.LOGIN_REQUIRED, "Log in as staff to do this.")
                 if request.path.startswith("/api/"):
                     raise refusal
                 if _wants_json(files):
                     return jsonify({"error": refusal.to_dict()}), 401
                 return redirect(url_for("auth.login", next=request.path))
             if need == Need.ORGANISER and current_user.role != Role.ORGANISER:
-                raise Forbidden("forbidden", "Only organisers can do this.")
+                raise Forbidden(ErrorCode.FORBIDDEN, "Only organisers can do this.")
             return fn(*args, **kwargs)
 
         wrapper.access = need  # type: ignore[attr-defined]  # a plain function attribute
@@ -120,25 +121,25 @@ def moderates(user: User | None, event: HasId) -> bool:
 def require_moderator(actor: HasUser, event: HasId) -> User:
     """The actor's staff user, if they may moderate this event."""
     if actor.user is None:
-        raise Unauthorized("login_required", "Log in as staff to do this.")
+        raise Unauthorized(ErrorCode.LOGIN_REQUIRED, "Log in as staff to do this.")
     if not moderates(actor.user, event):
-        raise Forbidden("forbidden", "You do not moderate this event.")
+        raise Forbidden(ErrorCode.FORBIDDEN, "You do not moderate this event.")
     return actor.user
 
 
 def require_organiser(actor: HasUser) -> User:
     """The actor's staff user, if they are an organiser."""
     if actor.user is None:
-        raise Unauthorized("login_required", "Log in as staff to do this.")
+        raise Unauthorized(ErrorCode.LOGIN_REQUIRED, "Log in as staff to do this.")
     if actor.user.role != Role.ORGANISER:
-        raise Forbidden("forbidden", "Only organisers can do this.")
+        raise Forbidden(ErrorCode.FORBIDDEN, "Only organisers can do this.")
     return actor.user
 
 
 def require_staff(actor: HasUser) -> User:
     """The actor's staff user: any logged-in staff account."""
     if actor.user is None:
-        raise Unauthorized("login_required", "Log in as staff to do this.")
+        raise Unauthorized(ErrorCode.LOGIN_REQUIRED, "Log in as staff to do this.")
     return actor.user
 
 
@@ -151,7 +152,7 @@ def require_event(user: User | None, event: HasId | None) -> None:
     """Refuse an event that does not exist or that this caller may not see (the same
     404, so a draft's code is not confirmed to outsiders)."""
     if event is None or not sees_event(user, event):
-        raise NotFound("event_not_found", "There is no event with this code.")
+        raise NotFound(ErrorCode.EVENT_NOT_FOUND, "There is no event with this code.")
 
 
 def question_public(status: str) -> bool:

@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..errors import ValidationError
-from .enums import QuestionStatus, logged_actions
+from .enums import ErrorCode, QuestionStatus, logged_actions
 from .enums import Quote as QuoteValue
 from .enums import ReasonCode as ReasonCodeValue
 from .events import (
@@ -80,13 +80,14 @@ TIMESTAMP_SCHEMA = {
 def parse_timestamp(value: Any) -> datetime:
     """A time as stored: naive UTC. Strict: ``YYYY-MM-DDTHH:MM:SS[.f]`` and a zone."""
     if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
-        raise ValidationError("invalid_time", "'%(field)s' is not an ISO 8601 time with a zone.",
+        raise ValidationError(ErrorCode.INVALID_TIME,
+                              "'%(field)s' is not an ISO 8601 time with a zone.",
                               field="time")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         return moment.astimezone(UTC).replace(tzinfo=None)
     except (ValueError, OverflowError):
-        raise ValidationError("invalid_time", "'%(field)s' is not a valid time.",
+        raise ValidationError(ErrorCode.INVALID_TIME, "'%(field)s' is not a valid time.",
                               field="time") from None
 
 
@@ -102,7 +103,8 @@ Id = Annotated[int, Field(strict=True, ge=1, le=INT_MAX,
 
 def _quote(value: Any) -> str:
     if not isinstance(value, str) or value not in {q.value for q in QuoteValue}:
-        raise ValidationError("invalid_quote", "'quote' must be 'named', 'anonymous' or 'none'.")
+        raise ValidationError(ErrorCode.INVALID_QUOTE,
+                              "'quote' must be 'named', 'anonymous' or 'none'.")
     return value
 
 
@@ -116,7 +118,7 @@ def _reason_code(value: Any) -> str | None:
         return None
     if not isinstance(value, str) or value not in {r.value for r in ReasonCodeValue}:
         raise ValidationError(
-            "invalid_reason_code", "'reason_code' is one of %(codes)s.",
+            ErrorCode.INVALID_REASON_CODE, "'reason_code' is one of %(codes)s.",
             codes=", ".join(r.value for r in ReasonCodeValue),
         )
     return value
@@ -262,21 +264,22 @@ class Archive(Record):
         slugs: set[str] = set()
         for i, topic in enumerate(self.topics):
             if topic.slug in slugs:
-                refuse("duplicate_topic", f"topics[{i}].slug",
+                refuse(ErrorCode.DUPLICATE_TOPIC, f"topics[{i}].slug",
                        f"the topic '{topic.slug}' is given twice")
             slugs.add(topic.slug)
         questions: dict[int, QuestionRecord] = {}
         comments: set[int] = set()
         for i, q in enumerate(self.questions):
             if q.id in questions:
-                refuse("duplicate_id", f"questions[{i}].id", f"the id {q.id} is given twice")
+                refuse(ErrorCode.DUPLICATE_ID,
+                       f"questions[{i}].id", f"the id {q.id} is given twice")
             questions[q.id] = q
             if q.topic is not None and q.topic not in slugs:
-                refuse("unknown_topic", f"questions[{i}].topic",
+                refuse(ErrorCode.UNKNOWN_TOPIC, f"questions[{i}].topic",
                        f"names the topic '{q.topic}', which the archive does not have")
             for j, c in enumerate(q.thread):
                 if c.id in comments:
-                    refuse("duplicate_id", f"questions[{i}].thread[{j}].id",
+                    refuse(ErrorCode.DUPLICATE_ID, f"questions[{i}].thread[{j}].id",
                            f"the comment id {c.id} is given twice")
                 comments.add(c.id)
         for i, q in enumerate(self.questions):
@@ -284,14 +287,14 @@ class Archive(Record):
                 continue
             where = f"questions[{i}].merged_into"
             if q.merged_into == q.id:
-                refuse("merge_into_self", where, "a question cannot be merged into itself")
+                refuse(ErrorCode.MERGE_INTO_SELF, where, "a question cannot be merged into itself")
             if q.merged_into not in questions:
-                refuse("question_not_found", where,
+                refuse(ErrorCode.QUESTION_NOT_FOUND, where,
                        f"names the question {q.merged_into}, which the archive does not have")
             seen, at = {q.id}, questions[q.merged_into]
             while at.merged_into is not None:
                 if at.id in seen or at.merged_into in seen:
-                    refuse("merge_cycle", where, "the merges go round in a circle")
+                    refuse(ErrorCode.MERGE_CYCLE, where, "the merges go round in a circle")
                 seen.add(at.id)
                 nxt = questions.get(at.merged_into)
                 if nxt is None:
@@ -299,14 +302,14 @@ class Archive(Record):
                 at = nxt
         for i, e in enumerate(self.moderation_log):
             if e.question_id is not None and e.question_id not in questions:
-                refuse("question_not_found", f"moderation_log[{i}].question_id",
+                refuse(ErrorCode.QUESTION_NOT_FOUND, f"moderation_log[{i}].question_id",
                        f"names the question {e.question_id}, which the archive does not have")
             if e.comment_id is not None and e.comment_id not in comments:
-                refuse("comment_not_found", f"moderation_log[{i}].comment_id",
+                refuse(ErrorCode.COMMENT_NOT_FOUND, f"moderation_log[{i}].comment_id",
                        f"names the comment {e.comment_id}, which the archive does not have")
         return self
 
 
-def refuse(code: str, where: str, message: str) -> None:
+def refuse(code: ErrorCode, where: str, message: str) -> None:
     """Stop the parse with an error that names its place in the archive."""
     raise PydanticCustomError(code, "{where}: {message}", {"where": where, "message": message})

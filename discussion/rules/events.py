@@ -23,7 +23,7 @@ from pydantic_core import ErrorDetails
 
 from .. import LANGUAGES
 from ..errors import ValidationError
-from .enums import EventStatus, Moderation
+from .enums import ErrorCode, EventStatus, Moderation
 from .problems import after, as_pydantic, missing, placed, problem, rule
 from .text import (
     CODE_RE,
@@ -50,7 +50,7 @@ def event_code(value: Any) -> str:
     """A join code: case-insensitive, stored lower-case."""
     if not isinstance(value, str) or not CODE_RE.fullmatch(value.strip().lower()):
         raise ValidationError(
-            "invalid_code", "The event code must be 2 to 32 letters, digits or dashes."
+            ErrorCode.INVALID_CODE, "The event code must be 2 to 32 letters, digits or dashes."
         )
     return value.strip().lower()
 
@@ -59,7 +59,7 @@ def topic_slug(value: Any) -> str:
     """A topic's slug: lower-case letters, digits and '-'."""
     if not isinstance(value, str) or not SLUG_RE.fullmatch(value):
         raise ValidationError(
-            "invalid_slug", "A topic slug is lower-case letters, digits and '-'."
+            ErrorCode.INVALID_SLUG, "A topic slug is lower-case letters, digits and '-'."
         )
     return value
 
@@ -79,14 +79,14 @@ def _given_slug(value: Any) -> str:
 def event_status(value: Any) -> str:
     """draft, live or closed."""
     if value not in [s.value for s in EventStatus]:
-        raise ValidationError("invalid_status", "'status' is draft, live or closed.")
+        raise ValidationError(ErrorCode.INVALID_STATUS, "'status' is draft, live or closed.")
     return str(value)
 
 
 def moderation_mode(value: Any) -> str:
     """post (moderated after) or pre (approved before they show)."""
     if value not in [m.value for m in Moderation]:
-        raise ValidationError("invalid_moderation", "'moderation' is post or pre.")
+        raise ValidationError(ErrorCode.INVALID_MODERATION, "'moderation' is post or pre.")
     return str(value)
 
 
@@ -94,7 +94,7 @@ def retention_days(value: Any) -> int:
     """Days before ``flask purge`` removes personal links: 1 to 3650."""
     if isinstance(value, bool) or not isinstance(value, int) \
             or not RETENTION_MIN <= value <= RETENTION_MAX:
-        raise ValidationError("invalid_retention", "'retention_days' is 1 to 3650.")
+        raise ValidationError(ErrorCode.INVALID_RETENTION, "'retention_days' is 1 to 3650.")
     return value
 
 
@@ -103,17 +103,18 @@ def event_date(value: Any) -> date | None:
     if value is None or type(value) is date:  # a TOML date; a datetime is refused below
         return value
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValidationError("invalid_date", "'date' is YYYY-MM-DD.")
+        raise ValidationError(ErrorCode.INVALID_DATE, "'date' is YYYY-MM-DD.")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValidationError("invalid_date", "'date' is YYYY-MM-DD.") from None
+        raise ValidationError(ErrorCode.INVALID_DATE, "'date' is YYYY-MM-DD.") from None
 
 
 def people(value: Any, field: str, max_len: int = PLACE_MAX) -> list[str]:
     """Speakers or organisers: up to 50 names, each one line."""
     if not isinstance(value, list) or len(value) > LIST_MAX:
-        raise ValidationError("invalid_type", "'%(field)s' must be a list of strings.", field=field)
+        raise ValidationError(ErrorCode.INVALID_TYPE,
+                              "'%(field)s' must be a list of strings.", field=field)
     return [str(clean(v, field=field, max_len=max_len, multiline=False)) for v in value]
 
 
@@ -136,7 +137,7 @@ def language_key(value: Any, field: str = "translations") -> str:
     lang = language(value)
     if lang is None:
         raise ValidationError(
-            "invalid_language",
+            ErrorCode.INVALID_LANGUAGE,
             "'%(field)s' names an unknown language '%(lang)s' (one of %(languages)s).",
             field=field, lang=str(value)[:20], languages=", ".join(LANGUAGES),
         )
@@ -146,7 +147,7 @@ def language_key(value: Any, field: str = "translations") -> str:
 def an_object(value: Any, field: str) -> dict[str, Any]:
     """A JSON object (a TOML table)."""
     if not isinstance(value, dict):
-        raise ValidationError("invalid_type", "'%(field)s' must be an object.", field=field)
+        raise ValidationError(ErrorCode.INVALID_TYPE, "'%(field)s' must be an object.", field=field)
     return value
 
 
@@ -164,7 +165,7 @@ def topic_names(value: Any, field: str = "translations") -> dict[str, str]:
 def topic_list(value: Any) -> list[Any]:
     """The topics given: a list of up to 50."""
     if not isinstance(value, list) or len(value) > LIST_MAX:
-        raise ValidationError("invalid_type", "'topics' must be a list.")
+        raise ValidationError(ErrorCode.INVALID_TYPE, "'topics' must be a list.")
     return value
 
 
@@ -173,13 +174,14 @@ def _topic_item(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         return {"name": value}
     if not isinstance(value, dict):
-        raise ValidationError("invalid_type", "Each topic is a name or {slug, name}.")
+        raise ValidationError(ErrorCode.INVALID_TYPE, "Each topic is a name or {slug, name}.")
     return value
 
 
 def given_twice(slug: str) -> ValidationError:
     """The refusal of a topic slug given twice."""
-    return ValidationError("duplicate_topic", "The topic '%(slug)s' is given twice.", slug=slug)
+    return ValidationError(ErrorCode.DUPLICATE_TOPIC,
+                           "The topic '%(slug)s' is given twice.", slug=slug)
 
 
 def first_repeat(slugs: list[str]) -> int | None:
@@ -466,7 +468,8 @@ def _refusal(model: type[BaseModel], error: ErrorDetails) -> ValidationError:
     if loc[:1] == ("translations",) and len(loc) >= 2 and loc[2:3] != ("[key]",):
         where = f"translations.{language(loc[1]) or loc[1]}"
         if len(loc) == 2:  # a language's texts are not an object
-            return ValidationError("invalid_type", "'%(field)s' must be an object.", field=where)
+            return ValidationError(ErrorCode.INVALID_TYPE,
+                                   "'%(field)s' must be an object.", field=where)
         return placed(where, problem({**error, "loc": loc[2:]}))
     if error["type"] == "missing":
         return missing(model, str(loc[-1]))

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from ..errors import DomainError, PlacedError, ValidationError
+from .enums import ErrorCode
 
 
 def as_pydantic(error: ValidationError) -> PydanticCustomError:
@@ -67,26 +68,28 @@ def problem(error: ErrorDetails) -> ValidationError:
     ctx = dict(error.get("ctx") or {})
     field = _field_of(loc)
     if kind == "extra_forbidden":
-        return ValidationError("unknown_key", "unknown key '%(key)s'.", key=str(loc[-1]))
+        return ValidationError(ErrorCode.UNKNOWN_KEY, "unknown key '%(key)s'.", key=str(loc[-1]))
     if kind == "missing":
-        return ValidationError("empty", "'%(field)s' is required.", field=field)
+        return ValidationError(ErrorCode.EMPTY, "'%(field)s' is required.", field=field)
     if kind in ("bool_type", "bool_parsing"):
-        return ValidationError("invalid_type", "'%(field)s' must be true or false.", field=field)
+        return ValidationError(ErrorCode.INVALID_TYPE,
+                               "'%(field)s' must be true or false.", field=field)
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return ValidationError("invalid_type", "'%(field)s' must be an integer.", field=field)
+        return ValidationError(ErrorCode.INVALID_TYPE,
+                               "'%(field)s' must be an integer.", field=field)
     if kind == "string_type":
-        return ValidationError("invalid_type", "'%(field)s' must be a string.", field=field)
+        return ValidationError(ErrorCode.INVALID_TYPE, "'%(field)s' must be a string.", field=field)
     if kind == "list_type":
-        return ValidationError("invalid_type", "'%(field)s' must be a list.", field=field)
+        return ValidationError(ErrorCode.INVALID_TYPE, "'%(field)s' must be a list.", field=field)
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         if loc and isinstance(loc[-1], int):
-            return ValidationError("invalid_type", "not a table.")
-        return ValidationError("invalid_type", "'%(field)s' must be a table.", field=field)
+            return ValidationError(ErrorCode.INVALID_TYPE, "not a table.")
+        return ValidationError(ErrorCode.INVALID_TYPE, "'%(field)s' must be a table.", field=field)
     if "url" not in error:
         # Raised by a rule (a PydanticCustomError, which has no documentation link): its
         # code, catalogue message and parameters as they are.
-        return ValidationError(kind, error["msg"], **ctx)
-    return ValidationError("invalid", "'%(field)s' is not valid.", field=field)
+        return ValidationError(ErrorCode(kind), error["msg"], **ctx)
+    return ValidationError(ErrorCode.INVALID, "'%(field)s' is not valid.", field=field)
 
 
 def missing(model: type[BaseModel], field: str) -> ValidationError:
@@ -102,5 +105,6 @@ def missing(model: type[BaseModel], field: str) -> ValidationError:
                 except TypeError:  # a check that takes no field information
                     check(None)
             except PydanticCustomError as exc:
-                return ValidationError(exc.type, exc.message_template, **(exc.context or {}))
-    return ValidationError("empty", "'%(field)s' is required.", field=field)
+                return ValidationError(ErrorCode(exc.type), exc.message_template,
+                                       **(exc.context or {}))
+    return ValidationError(ErrorCode.EMPTY, "'%(field)s' is required.", field=field)

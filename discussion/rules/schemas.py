@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticError
 from pydantic_core import PydanticCustomError
 
 from ..errors import ValidationError
-from .enums import CommentAction, QuestionAction, Quote, ReasonCode
+from .enums import CommentAction, ErrorCode, QuestionAction, Quote, ReasonCode
 from .events import Code
 from .problems import missing
 from .text import (
@@ -37,21 +37,23 @@ CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 M = TypeVar("M", bound=BaseModel)
 
 
-def _fail(code: str, template: str, **params: Any) -> PydanticCustomError:
+def _fail(code: ErrorCode, template: str, **params: Any) -> PydanticCustomError:
     return PydanticCustomError(code, template, params)
 
 
 def _id(value: Any, info: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail("invalid_type", "'%(field)s' must be an integer.", field=info.field_name)
+        raise _fail(ErrorCode.INVALID_TYPE,
+                    "'%(field)s' must be an integer.", field=info.field_name)
     if not 0 < value <= ID_MAX:
-        raise _fail("invalid_id", "'%(field)s' is out of range.", field=info.field_name)
+        raise _fail(ErrorCode.INVALID_ID, "'%(field)s' is out of range.", field=info.field_name)
     return value
 
 
 def _boolean(value: Any, info: Any) -> bool:
     if not isinstance(value, bool):
-        raise _fail("invalid_type", "'%(field)s' must be true or false.", field=info.field_name)
+        raise _fail(ErrorCode.INVALID_TYPE,
+                    "'%(field)s' must be true or false.", field=info.field_name)
     return value
 
 
@@ -61,7 +63,8 @@ def _quote(value: Any) -> Quote:
     try:
         return Quote(value)
     except (ValueError, TypeError):
-        raise _fail("invalid_quote", "'quote' must be 'named', 'anonymous' or 'none'.") from None
+        raise _fail(ErrorCode.INVALID_QUOTE,
+                    "'quote' must be 'named', 'anonymous' or 'none'.") from None
 
 
 def _client_id(value: Any) -> str | None:
@@ -69,7 +72,7 @@ def _client_id(value: Any) -> str | None:
         return None
     if not isinstance(value, str) or not CLIENT_ID_RE.fullmatch(value):
         raise _fail(
-            "invalid_client_id", "'client_id' must be 1 to 64 letters, digits or '_.:-'."
+            ErrorCode.INVALID_CLIENT_ID, "'client_id' must be 1 to 64 letters, digits or '_.:-'."
         )
     return value
 
@@ -79,7 +82,8 @@ def _short(value: Any, info: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 64:
-        raise _fail("invalid_type", "'%(field)s' must be a short string.", field=info.field_name)
+        raise _fail(ErrorCode.INVALID_TYPE,
+                    "'%(field)s' must be a short string.", field=info.field_name)
     return value
 
 
@@ -88,16 +92,16 @@ def _choice(enum_type: Any, field: str) -> Any:
 
     def check(value: Any) -> Any:
         if value is None:
-            raise _fail("invalid_action", "'action' is one of %(actions)s.", actions=values)
+            raise _fail(ErrorCode.INVALID_ACTION, "'action' is one of %(actions)s.", actions=values)
         if not isinstance(value, str):
-            raise _fail("invalid_type", "'%(field)s' must be a string.", field=field)
+            raise _fail(ErrorCode.INVALID_TYPE, "'%(field)s' must be a string.", field=field)
         try:
             return enum_type(value)
         except (ValueError, TypeError):
             if field == "reason_code":
-                raise _fail("invalid_reason_code", "'reason_code' is one of %(codes)s.",
+                raise _fail(ErrorCode.INVALID_REASON_CODE, "'reason_code' is one of %(codes)s.",
                             codes=values) from None
-            raise _fail("invalid_action", "'action' is one of %(actions)s.",
+            raise _fail(ErrorCode.INVALID_ACTION, "'action' is one of %(actions)s.",
                         actions=values) from None
 
     return check
@@ -137,9 +141,9 @@ def _author(value: Any) -> str | None:
     try:
         return clean(value, field="author", max_len=AUTHOR_MAX, multiline=False, required=False)
     except ValidationError as exc:
-        if exc.code != "too_long":
+        if exc.code != ErrorCode.TOO_LONG:
             raise PydanticCustomError(exc.code, exc.template, exc.params) from None
-        raise _fail("too_long", "Your name is too long: please keep it to %(max_len)s "
+        raise _fail(ErrorCode.TOO_LONG, "Your name is too long: please keep it to %(max_len)s "
                     "characters.", max_len=AUTHOR_MAX) from None
 
 
@@ -166,7 +170,7 @@ class Post(Body):
     @model_validator(mode="after")
     def _named_needs_a_name(self) -> Self:
         if self.quote == Quote.NAMED and not self.author:
-            raise _fail("name_required", "Give a name to be quoted with it.")
+            raise _fail(ErrorCode.NAME_REQUIRED, "Give a name to be quoted with it.")
         return self
 
 
@@ -212,9 +216,9 @@ class QuestionModeration(Body):
     @model_validator(mode="after")
     def _what_the_action_needs(self) -> Self:
         if self.action == QuestionAction.EDIT and self.body is None:
-            raise _fail("empty", "'body' is required to edit.")
+            raise _fail(ErrorCode.EMPTY, "'body' is required to edit.")
         if self.action == QuestionAction.MERGE and self.into is None:
-            raise _fail("invalid_type", "'into' must name the question to merge into.")
+            raise _fail(ErrorCode.INVALID_TYPE, "'into' must name the question to merge into.")
         return self
 
 
@@ -258,7 +262,7 @@ def moderation(given: QuestionModeration | CommentModeration) -> dict[str, Any]:
 def require_object(payload: Any) -> dict[str, Any]:
     """A request body or socket payload must be a JSON object."""
     if not isinstance(payload, dict):
-        raise ValidationError("invalid_json", "The request body must be a JSON object.")
+        raise ValidationError(ErrorCode.INVALID_JSON, "The request body must be a JSON object.")
     return payload
 
 
@@ -279,13 +283,14 @@ def _domain_error(model: type[BaseModel], exc: PydanticError) -> ValidationError
         return missing(model, field)
     context = dict(error.get("ctx") or {})
     if kind in _OUR_CODES:
-        return ValidationError(kind, str(error["msg"]), **context)
-    return ValidationError("invalid_type", "'%(field)s' has the wrong type.", field=field)
+        return ValidationError(ErrorCode(kind), str(error["msg"]), **context)
+    return ValidationError(ErrorCode.INVALID_TYPE, "'%(field)s' has the wrong type.", field=field)
 
 
 # The codes the validators above and rules.text raise (everything else is a type error).
 _OUR_CODES = frozenset({
-    "empty", "invalid_type", "control_characters", "too_long", "invalid_quote",
-    "invalid_client_id", "name_required", "invalid_id", "invalid_action",
-    "invalid_reason_code", "invalid_code",
+    ErrorCode.EMPTY, ErrorCode.INVALID_TYPE, ErrorCode.CONTROL_CHARACTERS, ErrorCode.TOO_LONG,
+    ErrorCode.INVALID_QUOTE, ErrorCode.INVALID_CLIENT_ID, ErrorCode.NAME_REQUIRED,
+    ErrorCode.INVALID_ID, ErrorCode.INVALID_ACTION, ErrorCode.INVALID_REASON_CODE,
+    ErrorCode.INVALID_CODE,
 })

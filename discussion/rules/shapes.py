@@ -19,6 +19,7 @@ from typing_extensions import TypedDict
 
 from .enums import (
     EVENT_LOG_ACTIONS,
+    ErrorCode,
     EventStatus,
     Language,
     Moderation,
@@ -308,7 +309,7 @@ ANSWERS: tuple[type[BaseModel], ...] = (
 )
 
 
-def error(code: str, message: str) -> dict[str, Any]:
+def error(code: ErrorCode, message: str) -> dict[str, Any]:
     """The error answer: ``{"error": {"code": ..., "message": ...}}``."""
     return Error(error=ErrorDetail(code=code, message=message)).model_dump(mode="json")
 

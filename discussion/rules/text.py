@@ -23,6 +23,7 @@ from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ..errors import ValidationError
+from .enums import ErrorCode
 
 QUESTION_MAX = 500
 COMMENT_MAX = 500
@@ -83,25 +84,25 @@ def clean(
     ``too_long``). ``None`` (or, when not required, only white space) is "not given"."""
     if value is None:
         if required:
-            raise ValidationError("empty", "'%(field)s' is required.", field=field)
+            raise ValidationError(ErrorCode.EMPTY, "'%(field)s' is required.", field=field)
         return None
     if not isinstance(value, str):
-        raise ValidationError("invalid_type", "'%(field)s' must be a string.", field=field)
+        raise ValidationError(ErrorCode.INVALID_TYPE, "'%(field)s' must be a string.", field=field)
     text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
     if _FORBIDDEN.search(text):
         raise ValidationError(
-            "control_characters", "'%(field)s' contains control characters.", field=field
+            ErrorCode.CONTROL_CHARACTERS, "'%(field)s' contains control characters.", field=field
         )
     text = _BLANK_LINES.sub("\n\n", text) if multiline else _SPACES.sub(" ", text)
     if not text or is_invisible(text):
         if not required:
             return None
-        raise ValidationError("empty", "'%(field)s' must not be empty.", field=field)
+        raise ValidationError(ErrorCode.EMPTY, "'%(field)s' must not be empty.", field=field)
     # A text has at most as many grapheme clusters as code points: count them (slow)
     # only when the code points are over the limit.
     if len(text) > max_len and length(text) > max_len:
         raise ValidationError(
-            "too_long",
+            ErrorCode.TOO_LONG,
             "'%(field)s' is longer than %(max_len)s characters.",
             field=field,
             max_len=max_len,

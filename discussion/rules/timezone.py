@@ -16,6 +16,7 @@ from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ..errors import ValidationError
+from .enums import ErrorCode
 
 TIMEZONE_MAX = 64
 DEFAULT_TIMEZONE = "UTC"
@@ -38,11 +39,11 @@ def check_timezone(value: Any, *, field: str = "timezone") -> str:
     if value is None or value == "":
         return DEFAULT_TIMEZONE
     if not isinstance(value, str):
-        raise ValidationError("invalid_type", "'%(field)s' must be a string.", field=field)
+        raise ValidationError(ErrorCode.INVALID_TYPE, "'%(field)s' must be a string.", field=field)
     name = value.strip()
     if len(name) > TIMEZONE_MAX or not _NAME.fullmatch(name) or not _known(name):
         raise ValidationError(
-            "invalid_timezone",
+            ErrorCode.INVALID_TIMEZONE,
             "'%(field)s' is not a known time zone: give an IANA name such as Europe/Lisbon.",
             field=field,
         )

@@ -18,13 +18,42 @@
  *   csrfToken()                 the page's <meta name="csrf-token">
  *   api(method, url, body)      fetch JSON with the X-CSRFToken header; resolves (never
  *                               rejects) to { ok, status, data, error: {code, message} };
- *                               a network failure is status 0 with error.code 'network'
+ *                               a network failure is status 0 with error.code NETWORK
+ *   errorCodes(rules, who)      the server's error codes by name from the page's rules
+ *                               table: ERR.LOGIN_REQUIRED is 'login_required' (a name the
+ *                               table lacks is reported on the console)
+ *   retryLater(rules)           the Set of error codes worth sending again later
  *   store                       localStorage that survives private mode and a full disk:
  *                               get(key, fallback), set(key, value), del(key), keys()
  *
  * Strings shown to people are never written here: they come from the page (Flask-Babel). */
 
 export const $ = (id) => document.getElementById(id);
+
+/* The one error code made here, not by the server: no answer came at all. */
+export const NETWORK = 'network';
+
+/* The error codes the server answers with (discussion/rules/enums.py ErrorCode, shipped
+ * as `rules.errors` in the page data), so a script names a code without spelling it:
+ * each is named after its value, ERR.LOGIN_REQUIRED is 'login_required'. */
+export function errorCodes(rules, who) {
+  const codes = new Set((rules && rules.errors) || []);
+  return new Proxy({}, {
+    get(_t, name) {
+      if (typeof name !== 'string') return undefined;
+      const code = name.toLowerCase();
+      if (name === code.toUpperCase() && codes.has(code)) return code;
+      console.error(who + ': "' + name + '" is not an error code of the rules table');
+      return undefined;
+    }
+  });
+}
+
+/* The codes a client sends again later instead of showing them (the server was busy,
+ * failed or had not joined the socket yet): `rules.retry_later`, declared in Python. */
+export function retryLater(rules) {
+  return new Set((rules && rules.retry_later) || []);
+}
 
 export function h(tag, props, kids) {
   const el = document.createElement(tag);
@@ -100,7 +129,7 @@ export async function api(method, url, body) {
       body: body === undefined ? undefined : JSON.stringify(body)
     });
   } catch (e) {
-    return { ok: false, status: 0, data: null, error: { code: 'network', message: '' } };
+    return { ok: false, status: 0, data: null, error: { code: NETWORK, message: '' } };
   }
   let data = null;
   try { data = res.status === 204 ? null : await res.json(); } catch (e) { data = null; }

@@ -4,7 +4,7 @@
  * calls. Data comes from #page-data, translated strings from #strings; user text is
  * only ever set with textContent. Actions go over HTTP with the page's CSRF token; the
  * socket keeps the list in sync. */
-import { $, h, pageData, fill, formats, intl, ms as isoMs, api as request } from './lib.js';
+import { $, h, pageData, fill, formats, intl, ms as isoMs, api as request, errorCodes, NETWORK } from './lib.js';
 
 if ($('page-data')) start();
 
@@ -42,6 +42,10 @@ function start() {
   var EVENT_CLOSED = known(RULES.event_statuses, 'closed');
   var EVENT_DRAFT = known(RULES.event_statuses, 'draft');
   var PUBLIC_LOG = new Set(DATA.public_log_actions || []);
+  var ERR = errorCodes(RULES, 'moderate.js');
+  // The settings field each refusal of PATCH /events points at.
+  var FIELD_OF_ERROR = new Map([[ERR.INVALID_RETENTION, 'retention_days'],
+    [ERR.UNKNOWN_USER, 'moderators'], [ERR.INVALID_SLUG, 'topics'], [ERR.DUPLICATE_TOPIC, 'topics']]);
   var LOCALE = String(DATA.locale || document.documentElement.lang || 'en').replace('_', '-');
   var API = '/api/v1';
 
@@ -94,7 +98,7 @@ function start() {
     return request(method, url, body).then(function (r) {
       if (r.ok) return r;
       if (r.status === 0) return { ok: false, status: 0, error: r.error, message: S.err_network };
-      var err = r.status === 401 ? { code: 'login_required', message: r.error.message } : r.error;
+      var err = r.status === 401 ? { code: ERR.LOGIN_REQUIRED, message: r.error.message } : r.error;
       return { ok: false, status: r.status, data: r.data, error: err, message: errorText(err) };
     });
   }
@@ -579,7 +583,7 @@ function start() {
     if (!socket || !socket.connected) return api('POST', API + '/questions/' + id + '/moderate', body);
     return new Promise(function (resolve) {
       socket.timeout(10000).emit('moderate', Object.assign({ question_id: id }, body), function (err, ack) {
-        if (err || !ack) resolve({ ok: false, status: 0, error: { code: 'network' }, message: S.err_network });
+        if (err || !ack) resolve({ ok: false, status: 0, error: { code: NETWORK }, message: S.err_network });
         else if (!ack.ok) resolve({ ok: false, status: 0, error: ack.error, message: errorText(ack.error) });
         else resolve({ ok: true, status: 200, data: ack.question });
       });
@@ -595,7 +599,7 @@ function start() {
     return sent.then(function (r) {
       if (!r.ok) {
         if (errEl) say(errEl, r.message); else showListError(r.message);
-        if (r.error && r.error.code === 'login_required') $('relogin').hidden = false;
+        if (r.error && r.error.code === ERR.LOGIN_REQUIRED) $('relogin').hidden = false;
         return r;
       }
       upsert(r.data);
@@ -630,11 +634,11 @@ function start() {
   /* Refusals known before asking the server (same sentences as its error codes). */
   function refusal(act, q) {
     var live = PUBLIC.has(q.status);
-    if (act === 'approve' && q.status !== PENDING) return 'not_pending';
-    if (act === 'restore' && (q.status !== HIDDEN || q.merged_into)) return 'not_hidden';
-    if ((act === 'answer' || act === 'highlight') && !live) return 'not_visible';
-    if ((act === 'hide' || act === 'merge') && q.status === HIDDEN) return q.merged_into ? 'already_merged' : 'already_hidden';
-    if ((act === 'mute' || act === 'unmute') && q.seeded) return 'no_author';
+    if (act === 'approve' && q.status !== PENDING) return ERR.NOT_PENDING;
+    if (act === 'restore' && (q.status !== HIDDEN || q.merged_into)) return ERR.NOT_HIDDEN;
+    if ((act === 'answer' || act === 'highlight') && !live) return ERR.NOT_VISIBLE;
+    if ((act === 'hide' || act === 'merge') && q.status === HIDDEN) return q.merged_into ? ERR.ALREADY_MERGED : ERR.ALREADY_HIDDEN;
+    if ((act === 'mute' || act === 'unmute') && q.seeded) return ERR.NO_AUTHOR;
     return null;
   }
 
@@ -1329,8 +1333,7 @@ function start() {
         busy(ok, false);
         if (!r.ok) {
           say($('settings-error'), r.message);
-          var field = { invalid_retention: 'retention_days', unknown_user: 'moderators', invalid_slug: 'topics',
-            duplicate_topic: 'topics' }[r.error.code];
+          var field = FIELD_OF_ERROR.get(r.error.code);
           if (field) { f[field].setAttribute('aria-invalid', 'true'); f[field].focus(); }
           return;
         }
@@ -1363,7 +1366,7 @@ function start() {
       if (!ack.ok) {
         setConn('offline');
         showListError(errorText(ack.error));
-        if (ack.error && ack.error.code === 'login_required') $('relogin').hidden = false;
+        if (ack.error && ack.error.code === ERR.LOGIN_REQUIRED) $('relogin').hidden = false;
         return;
       }
       setConn('connected');

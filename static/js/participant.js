@@ -9,7 +9,7 @@
  * until acknowledged: over the socket once it has joined, over the JSON API before that
  * (a slow network can take seconds to open the socket), and again with the same client_id
  * after a drop, so nothing is lost on poor Wi-Fi and nothing is stored twice. */
-import { $, api, fill, formats, h, ms, pageData, store as rawStore } from './lib.js';
+import { $, api, errorCodes, fill, formats, h, ms, pageData, retryLater, store as rawStore } from './lib.js';
 
 const DATA = pageData();
 const S = DATA.strings || {};
@@ -17,6 +17,10 @@ const EVENT = DATA.event || {};
 const CODE = EVENT.code;
 const { nf, fmt, plural, ago, date } = formats(DATA.locale, S);
 const AUTHOR_MAX = DATA.author_max || 60;
+/* Error codes come from the server's rules table (discussion/rules/enums.py). */
+const RULES = DATA.rules || {};
+const ERR = errorCodes(RULES, 'participant.js');
+const RETRY_LATER = retryLater(RULES);
 const enc = encodeURIComponent;
 
 /* ---- storage: per event; silent after "forget me" so nothing is written back ---- */
@@ -514,7 +518,7 @@ window.addEventListener('online', () => { if (!joined) setConn(lostState()); flu
 
 /* ---- the outbox: over the socket once joined, over HTTP before that ---- */
 const transient = (ack) => (ack && (ack.status === 429 || ack.status >= 500)) ||
-  /rate|limit|many|unavailable|internal|server|busy|join/i.test(String((ack && ack.error && ack.error.code) || ''));
+  RETRY_LATER.has(ack && ack.error && ack.error.code);
 const flush = () => outbox.slice().forEach(send);
 function send(item) {
   if (inflight.has(item.client_id)) return;
@@ -615,7 +619,7 @@ function posted(q) {
 }
 function showAskError(ack) {
   const code = ack && ack.error && ack.error.code;
-  const name = code === 'name_required' || (code === 'too_long' && /author|name|nom/i.test(String(ack.error.message)));
+  const name = code === ERR.NAME_REQUIRED || (code === ERR.TOO_LONG && /author|name|nom/i.test(String(ack.error.message)));
   if (name) {
     expand();
     say(authorErr, errMsg(ack));

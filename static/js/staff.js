@@ -1,6 +1,6 @@
 /* Staff home: the events list, and for organisers "Create event" and "Load a seed file".
  * An ES module (see lib.js). Strings come from #strings; user text is set with textContent only. */
-import { $, api, h, pageData } from './lib.js';
+import { $, api, h, pageData, errorCodes, NETWORK } from './lib.js';
 
 (function () {
   if (!$('page-data')) return;
@@ -11,6 +11,7 @@ import { $, api, h, pageData } from './lib.js';
   /* Statuses come from the server's rules table (discussion/rules/enums.py, `rules` in
    * the page data), never from a list of our own. */
   var RULES = DATA.rules || {};
+  var ERR = errorCodes(RULES, 'staff.js');
   function statusLabel(status) {
     return (RULES.event_statuses || []).indexOf(status) >= 0 ? S['status_' + status] || status : status;
   }
@@ -21,16 +22,16 @@ import { $, api, h, pageData } from './lib.js';
   }
   function errorText(err) {
     if (!err) return S.err_generic;
-    if (err.code === 'invalid_seed') return S.err_invalid_seed + ' ' + err.message;
-    if (err.code === 'empty' && /title/.test(err.message || '')) return S.err_title_required;
+    if (err.code === ERR.INVALID_SEED) return S.err_invalid_seed + ' ' + err.message;
+    if (err.code === ERR.EMPTY && /title/.test(err.message || '')) return S.err_title_required;
     return S['err_' + err.code] || err.message || S.err_generic;
   }
   function post(url, body) {
     return api('POST', url, body).then(function (r) {
       if (r.ok) return { ok: true, data: r.data };
-      if (r.status === 0) return { ok: false, error: { code: 'network' }, message: S.err_network };
+      if (r.status === 0) return { ok: false, error: { code: NETWORK }, message: S.err_network };
       var err = r.error;
-      if (r.status === 401) err = { code: 'login_required', message: err.message };
+      if (r.status === 401) err = { code: ERR.LOGIN_REQUIRED, message: err.message };
       return { ok: false, error: err, message: errorText(err) };
     });
   }
@@ -142,8 +143,8 @@ import { $, api, h, pageData } from './lib.js';
       post('/api/v1/events', body).then(function (r) {
         busy(button, false);
         if (!r.ok) {
-          var field = { code_taken: f.code, invalid_code: f.code, invalid_date: f.date, duplicate_topic: f.topics,
-            invalid_slug: f.topics }[r.error.code] || (r.error.code === 'empty' ? f.title : null);
+          var field = new Map([[ERR.CODE_TAKEN, f.code], [ERR.INVALID_CODE, f.code], [ERR.INVALID_DATE, f.date],
+            [ERR.DUPLICATE_TOPIC, f.topics], [ERR.INVALID_SLUG, f.topics], [ERR.EMPTY, f.title]]).get(r.error.code);
           return fail(field, r.message);
         }
         upsertEvent(r.data);

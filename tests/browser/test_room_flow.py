@@ -201,6 +201,42 @@ def test_a_vote_waits_when_nothing_gets_through_and_goes_once_connected(
     assert votes_of(qid, server) == before + 1
 
 
+def test_what_a_refused_vote_waits_for_is_the_rules_table_s(phone, server, console) -> None:
+    """The phone keeps a post the server refused for now (a code of the rules table's
+    `retry_later`, such as `not_joined`) and drops one it refused for good (`not_votable`),
+    saying why either way. Both votes go over HTTP, whose answers the test gives."""
+    console.allow(REFUSED)
+    answers = {"What should a city publish": (400, "not_joined", "Join an event first."),
+               CONSENT_Q: (409, "not_votable", "This question cannot be voted on yet.")}
+    ids: dict[int, tuple[int, str, str]] = {}
+
+    def answer(route: Any) -> None:
+        status, code, message = ids[int(route.request.url.split("/")[-2])]
+        route.fulfill(status=status, json={"error": {"code": code, "message": message}})
+
+    def block(page: Any) -> None:
+        page.route(SOCKET, lambda route: route.abort())
+        page.route(re.compile(r"/api/v1/questions/\d+/vote"), answer)
+
+    page = phone("refused-votes", setup=block)
+    later, never = (card(page, body) for body in answers)
+    later_id = int(later.get_attribute("id").removeprefix("q-"))
+    for body, refusal in answers.items():
+        ids[int(card(page, body).get_attribute("id").removeprefix("q-"))] = refusal
+    later.get_by_role("button", name="Upvote").tap()
+    expect(later.locator(".card-error")).to_have_text("Join an event first.")
+    expect(later.get_by_role("button", name="Upvote")).to_have_attribute("aria-pressed", "true")
+    waiting = [("vote", later_id, True)]
+    assert [(i["kind"], i["payload"]["question_id"], i["payload"]["up"])
+            for i in outbox(page)] == waiting
+
+    never.get_by_role("button", name="Upvote").tap()
+    expect(never.locator(".card-error")).to_have_text("This question cannot be voted on yet.")
+    expect(never.get_by_role("button", name="Upvote")).to_have_attribute("aria-pressed", "false")
+    assert [(i["kind"], i["payload"]["question_id"], i["payload"]["up"])
+            for i in outbox(page)] == waiting  # the vote refused for good is gone
+
+
 # --------------------------------------------------------------------------- ask box
 
 
