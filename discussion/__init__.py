@@ -30,7 +30,7 @@ def _database_url(url: str) -> str:
     """Accept plain URLs as hosting providers give them (postgres://, postgresql://)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -223,9 +223,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         COMPRESS_CACHE_KEY=assets.compress_cache_key,
         # Pages, styles, scripts and exports; not the JSON API, whose answers are small
         # and whose clients (scripts, test transports) may not decode every encoding.
-        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
-                            "text/markdown", "text/csv", "image/svg+xml"],
-
+        COMPRESS_MIMETYPES=[
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "text/markdown",
+            "text/csv",
+            "image/svg+xml",
+        ],
         JSON_SORT_KEYS=False,
         INSTANCE_NAME=None,  # X-Served-By; default host:port (see settings.instance_name)
         LOG_LEVEL="INFO",  # of python -m discussion.server

@@ -39,6 +39,7 @@ from .rules.text import QUESTION_MAX, clean
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
 
+
 def error(code: ErrorCode, message: str, status: int) -> tuple[Response, int]:
     """The error shape of the contract (rules.shapes.Error)."""
     return jsonify(shapes.error(code, message)), status
@@ -56,8 +57,9 @@ def _json() -> Any:
     try:
         return request.get_json(silent=True)
     except RecursionError:
-        raise ValidationError(ErrorCode.INVALID_JSON,
-                              "The JSON document is nested too deeply.") from None
+        raise ValidationError(
+            ErrorCode.INVALID_JSON, "The JSON document is nested too deeply."
+        ) from None
 
 
 # -- events and questions
@@ -92,8 +94,9 @@ def get_similar(code: str) -> ResponseReturnValue:
     event = find_event(code, actor)
     text = clean(request.args.get("q"), field="q", max_len=QUESTION_MAX)
     alike = similar_questions(event, actor, str(text))
-    return jsonify(shapes.SimilarQuestions.model_validate({"questions": alike})
-                   .model_dump(mode="json"))
+    return jsonify(
+        shapes.SimilarQuestions.model_validate({"questions": alike}).model_dump(mode="json")
+    )
 
 
 @bp.post("/events/<code>/questions")
@@ -122,9 +125,7 @@ def comments(question_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         thread = list_comments(question_id, http_actor())
         return jsonify(shapes.listing(shapes.CommentList, comments=thread))
-    new, created = operations.comment(
-        http_actor(), question_id, parse(schemas.NewComment, _json())
-    )
+    new, created = operations.comment(http_actor(), question_id, parse(schemas.NewComment, _json()))
     return jsonify(new), 201 if created else 200
 
 
@@ -209,12 +210,23 @@ def moderation_log(code: str) -> ResponseReturnValue:
         .where(ModerationEntry.event_id == event.id)
         .order_by(ModerationEntry.at.desc(), ModerationEntry.id.desc())
     )
-    record = shapes.ModerationLog.model_validate({"entries": [
-        {"id": e.id, "action": e.action, "question_id": e.question_id,
-         "comment_id": e.comment_id, "reason": e.reason, "reason_code": e.reason_code,
-         "by": e.user.email if e.user else None, "at": iso(e.at)}
-        for e in entries
-    ]})
+    record = shapes.ModerationLog.model_validate(
+        {
+            "entries": [
+                {
+                    "id": e.id,
+                    "action": e.action,
+                    "question_id": e.question_id,
+                    "comment_id": e.comment_id,
+                    "reason": e.reason,
+                    "reason_code": e.reason_code,
+                    "by": e.user.email if e.user else None,
+                    "at": iso(e.at),
+                }
+                for e in entries
+            ]
+        }
+    )
     return jsonify(record.model_dump(mode="json"))
 
 
@@ -281,8 +293,7 @@ def http_error_code(exc: HTTPException) -> ErrorCode:
     try:
         return ErrorCode((exc.name or "").lower().replace(" ", "_"))
     except ValueError:
-        return ErrorCode.BAD_REQUEST if (exc.code or 500) < 500 else \
-            ErrorCode.INTERNAL_SERVER_ERROR
+        return ErrorCode.BAD_REQUEST if (exc.code or 500) < 500 else ErrorCode.INTERNAL_SERVER_ERROR
 
 
 def _http_message(exc: HTTPException) -> str:

@@ -59,8 +59,10 @@ class Assets:
             return None
         mtime = path.stat().st_mtime
         hit = self._cache.get(filename)
-        if hit is not None and hit.mtime == mtime and all(
-            self.version(dep) == seen for dep, seen in hit.deps.items()
+        if (
+            hit is not None
+            and hit.mtime == mtime
+            and all(self.version(dep) == seen for dep, seen in hit.deps.items())
         ):
             return hit
         data = path.read_bytes()
@@ -117,7 +119,7 @@ def compress_cache_key(req: Request) -> str:
     changed file is never answered with the compressed bytes of its former self."""
     path = req.path
     if path.startswith("/static/"):
-        return f"{path}?{current_app.extensions['assets'].version(path[len('/static/'):])}"
+        return f"{path}?{current_app.extensions['assets'].version(path[len('/static/') :])}"
     return path
 
 

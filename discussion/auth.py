@@ -156,8 +156,7 @@ class LoginThrottle:
             return
         with self._lock:
             if len(self._memory) > 50_000:  # a scanner must not grow memory without end
-                self._memory = {k: v for k, v in self._memory.items()
-                                if now - v[1] <= self.WINDOW}
+                self._memory = {k: v for k, v in self._memory.items() if now - v[1] <= self.WINDOW}
             count, _last = self._read_unlocked(key, now)
             self._memory[key] = (count + 1, now)
 
@@ -225,10 +224,14 @@ def login() -> ResponseReturnValue:
         wait = throttle.wait(client)
         if wait > 0:
             seconds = int(wait) + 1
-            error = _("Too many wrong passwords from this browser. Wait %(seconds)s seconds "
-                      "and try again.", seconds=seconds)
-            page, _status = render("login.html", 429, error=error, next=target,
-                                   email=request.form.get("email", ""))
+            error = _(
+                "Too many wrong passwords from this browser. Wait %(seconds)s seconds "
+                "and try again.",
+                seconds=seconds,
+            )
+            page, _status = render(
+                "login.html", 429, error=error, next=target, email=request.form.get("email", "")
+            )
             return Response(page, 429, headers={"Retry-After": str(seconds)})
         slow = throttle.account_delay(email)
         if slow:
@@ -242,8 +245,13 @@ def login() -> ResponseReturnValue:
         throttle.failed(client, email)
         error = _("Wrong email or password.")
         status = 401
-    return render("login.html", status, error=error, next=request.args.get("next", ""),
-                  email=request.form.get("email", ""))
+    return render(
+        "login.html",
+        status,
+        error=error,
+        next=request.args.get("next", ""),
+        email=request.form.get("email", ""),
+    )
 
 
 @bp.route("/logout", methods=["GET", "POST"])

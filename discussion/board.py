@@ -257,9 +257,13 @@ def console_context(event: Event) -> dict[str, Any]:
 
     # Staff see the settings participants do not: the retention period and moderators.
     # The settings form edits the texts as written (``original``) and ``translations``.
-    data = {**event_dict(event), "retention_days": event.retention_days,
-            "moderators": [user.email for user in event.moderators],
-            "timezone": event.timezone, "purge_at": iso(purge_at(event))}
+    data = {
+        **event_dict(event),
+        "retention_days": event.retention_days,
+        "moderators": [user.email for user in event.moderators],
+        "timezone": event.timezone,
+        "purge_at": iso(purge_at(event)),
+    }
     questions = list_questions(event, http_actor())
     labels = reason_labels()
     rules = browser_table()

@@ -41,8 +41,14 @@ class EventCache:
     def bump(self, event_id: int) -> None:
         self.stamps[event_id] = self.stamps.get(event_id, 0) + 1
 
-    def cached(self, event_id: int, key: str, build: Callable[[], T], ttl: float | None,
-               version: int | None) -> T:
+    def cached(
+        self,
+        event_id: int,
+        key: str,
+        build: Callable[[], T],
+        ttl: float | None,
+        version: int | None,
+    ) -> T:
         # The stamp read before building: a change during the build makes it stale.
         tag = (self.stamps.get(event_id, 0), version)
         now = time.monotonic()
@@ -83,8 +89,12 @@ def bump(event_id: int) -> None:
 
 
 def cached(
-    event_id: int, key: str, build: Callable[[], T], ttl: float | None = None,
-    *, version: int | None = None,
+    event_id: int,
+    key: str,
+    build: Callable[[], T],
+    ttl: float | None = None,
+    *,
+    version: int | None = None,
 ) -> T:
     """The cached value of ``key`` for this event, built again when stale (bumped,
     expired, or built at another ``version`` of the event)."""
@@ -113,7 +123,10 @@ def legacy_keys() -> bool:
         from .models import Participant
 
         state.legacy_checked = now
-        state.legacy_left = db.session.scalar(
-            select(Participant.id).where(Participant.key.like("legacy:%")).limit(1)
-        ) is not None
+        state.legacy_left = (
+            db.session.scalar(
+                select(Participant.id).where(Participant.key.like("legacy:%")).limit(1)
+            )
+            is not None
+        )
     return state.legacy_left

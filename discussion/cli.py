@@ -41,8 +41,10 @@ def database_problem(exc: SQLAlchemyError) -> str:
     lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     text = lines[0] if lines else type(exc).__name__
     if re.search(r"no such table|relation \S+ does not exist", text):
-        return (f"the database {label} has no tables yet: run 'flask db upgrade' first "
-                f"(with the same settings). [{text}]")
+        return (
+            f"the database {label} has no tables yet: run 'flask db upgrade' first "
+            f"(with the same settings). [{text}]"
+        )
     if isinstance(exc, IntegrityError):
         return f"the database refused the change: {text}"
     return f"cannot use the database {label}: {text}"
@@ -72,8 +74,11 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 @click.command("seed")
 @with_appcontext
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--status", type=click.Choice([s.value for s in EventStatus]),
-              help="Set the event's status (a reload otherwise keeps it); logged publicly.")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in EventStatus]),
+    help="Set the event's status (a reload otherwise keeps it); logged publicly.",
+)
 @guarded
 def seed_command(file: Path | None, status: str | None) -> None:
     """Load a seed file (default: the bundled Smart Cities 2016 workshop). Idempotent;
@@ -88,8 +93,10 @@ def seed_command(file: Path | None, status: str | None) -> None:
     click.echo(f"Seeded event '{event.code}' ({event.title}): {added} new question(s).")
     wanted = seed.event.get("status")
     if status is None and wanted and wanted != event.status:
-        click.echo(f"The event stays {event.status} (the file says {wanted}; "
-                   f"give --status {wanted} to change it).")
+        click.echo(
+            f"The event stays {event.status} (the file says {wanted}; "
+            f"give --status {wanted} to change it)."
+        )
 
 
 def _event(code: str) -> Event:
@@ -123,8 +130,13 @@ def _create_user(email: str, role: str, password: str, events: tuple[str, ...]) 
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--event", "events", multiple=True, help="An event code this moderator moderates.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Prompted for when not given.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when not given.",
+)
 @guarded
 def create_user(email: str, role: str, events: tuple[str, ...], password: str) -> None:
     """Create a staff account."""
@@ -152,9 +164,7 @@ def ensure_organiser(email: str) -> None:
 
 
 def _user(email: str) -> User:
-    user: User | None = db.session.scalar(
-        select(User).where(User.email == email.strip().lower())
-    )
+    user: User | None = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"There is no staff account for {email}.")
     return user
@@ -175,8 +185,13 @@ def _rights_changed() -> None:
 
 @users.command("set-password")
 @click.argument("email")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Prompted for when not given.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when not given.",
+)
 def set_password(email: str, password: str) -> None:
     """Give a staff account a new password; its sessions and consoles end."""
     from .auth import end_sessions, hash_password
@@ -206,8 +221,13 @@ def set_role(email: str, role: str) -> None:
 
 @users.command("appoint")
 @click.argument("email")
-@click.option("--event", "events", multiple=True, required=True,
-              help="An event code this moderator will moderate.")
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    required=True,
+    help="An event code this moderator will moderate.",
+)
 def appoint(email: str, events: tuple[str, ...]) -> None:
     """Appoint a moderator to more events."""
     user = _user(email)
@@ -221,8 +241,13 @@ def appoint(email: str, events: tuple[str, ...]) -> None:
 
 @users.command("dismiss")
 @click.argument("email")
-@click.option("--event", "events", multiple=True, required=True,
-              help="An event code this moderator will no longer moderate.")
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    required=True,
+    help="An event code this moderator will no longer moderate.",
+)
 def dismiss(email: str, events: tuple[str, ...]) -> None:
     """Take events from a moderator; their consoles of those events close at once."""
     user = _user(email)
@@ -253,8 +278,13 @@ def list_users() -> None:
 
 
 @click.command("purge")
-@click.option("--warn-days", type=click.IntRange(0, 3650), default=14, show_default=True,
-              help="List the events whose names go within this many days.")
+@click.option(
+    "--warn-days",
+    type=click.IntRange(0, 3650),
+    default=14,
+    show_default=True,
+    help="List the events whose names go within this many days.",
+)
 @with_appcontext
 @guarded
 def purge_command(warn_days: int) -> None:
@@ -270,7 +300,9 @@ def purge_command(warn_days: int) -> None:
             f"Warning: from {due.purge_at:%Y-%m-%d %H:%M} UTC, retention removes the links "
             f"of {due.participants} participant(s) and the names on {due.named_posts} "
             f"post(s) of '{due.code}' ({due.title}). Export its report and archive first: "
-            f"flask export {due.code} --format html -o {due.code}.html", err=True)
+            f"flask export {due.code} --format html -o {due.code}.html",
+            err=True,
+        )
 
 
 def _archive_path(code: str) -> Path:
@@ -283,10 +315,13 @@ def _archive_path(code: str) -> Path:
 @events.command("delete")
 @click.argument("code")
 @click.option("--yes", is_flag=True, help="Do not ask for the code again (for scripts).")
-@click.option("--archive", "archive", type=click.Path(path_type=Path),
-              help="Write the archive here (default: instance/archives/CODE-TIME.json).")
-@click.option("--no-archive", is_flag=True,
-              help="Delete without writing the archive first.")
+@click.option(
+    "--archive",
+    "archive",
+    type=click.Path(path_type=Path),
+    help="Write the archive here (default: instance/archives/CODE-TIME.json).",
+)
+@click.option("--no-archive", is_flag=True, help="Delete without writing the archive first.")
 @guarded
 def delete_event_command(code: str, yes: bool, archive: Path | None, no_archive: bool) -> None:
     """Delete an event and everything in it, after writing its JSON archive
@@ -299,12 +334,16 @@ def delete_event_command(code: str, yes: bool, archive: Path | None, no_archive:
     event = _event(code)
     code, title, event_id, status = event.code, event.title, event.id, event.status
     if not yes:
-        click.echo(f"This deletes '{code}' ({title}, {status}) with all its questions, "
-                   "comments, votes, participants and moderation log.", err=True)
+        click.echo(
+            f"This deletes '{code}' ({title}, {status}) with all its questions, "
+            "comments, votes, participants and moderation log.",
+            err=True,
+        )
         if status == "live":
             click.echo("The event is live: phones in it will find it gone.", err=True)
-        typed = click.prompt(f"Type the event code ({code}) to confirm", default="",
-                             show_default=False, err=True)
+        typed = click.prompt(
+            f"Type the event code ({code}) to confirm", default="", show_default=False, err=True
+        )
         if typed.strip().lower() != code:
             raise click.ClickException("The code does not match: nothing was deleted.")
     if not no_archive:
@@ -315,9 +354,11 @@ def delete_event_command(code: str, yes: bool, archive: Path | None, no_archive:
         write_export(code, "json", target)
         click.echo(f"Wrote the archive of '{code}' to {target}.")
     removed = delete_event(event_id)
-    click.echo(f"Deleted event '{code}': {removed['questions']} question(s), "
-               f"{removed['comments']} comment(s), {removed['votes']} vote(s), "
-               f"{removed['participants']} participant(s).")
+    click.echo(
+        f"Deleted event '{code}': {removed['questions']} question(s), "
+        f"{removed['comments']} comment(s), {removed['votes']} vote(s), "
+        f"{removed['participants']} participant(s)."
+    )
 
 
 _migrate_hooked = False

@@ -72,8 +72,7 @@ def _sqlite_begin(conn: Connection) -> None:
 def _is_locked(exc: OperationalError) -> bool:
     text = str(exc.orig).lower()
     return any(
-        sign in text
-        for sign in ("database is locked", "deadlock detected", "could not serialize")
+        sign in text for sign in ("database is locked", "deadlock detected", "could not serialize")
     )
 
 

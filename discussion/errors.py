@@ -95,9 +95,11 @@ class PlacedError(ValidationError):
         from flask_babel import gettext
 
         if has_request_context():
-            place = gettext(self.place, **self.place_params) if self.place_params else \
-                gettext(self.place)
-            return str(gettext("%(place)s: %(problem)s", place=place,
-                               problem=self.problem.message))
+            place = (
+                gettext(self.place, **self.place_params)
+                if self.place_params
+                else gettext(self.place)
+            )
+            return str(gettext("%(place)s: %(problem)s", place=place, problem=self.problem.message))
         place = self.place % self.place_params if self.place_params else self.place
         return f"{place}: {self.problem.message}"

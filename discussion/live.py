@@ -165,9 +165,7 @@ class Coalescer:
         self._period = self.tick
         self._app = app
         url = app.config.get("REDIS_URL")
-        self.presence_store = (
-            PresenceStore(url, app.config["SOCKETIO_CHANNEL"]) if url else None
-        )
+        self.presence_store = PresenceStore(url, app.config["SOCKETIO_CHANNEL"]) if url else None
 
     def next_tick(self, sending: float) -> float:
         """The pause before the next flush, given how long the last one took to send.
@@ -250,8 +248,11 @@ class Coalescer:
 
     def _emit_votes(self, event_id: int, counts: dict[int, int]) -> None:
         payload = {str(qid): n for qid, n in counts.items()}
-        _emit("votes", with_version(payload, event_id, self._app),
-                      to=[event_room(event_id), staff_room(event_id)])
+        _emit(
+            "votes",
+            with_version(payload, event_id, self._app),
+            to=[event_room(event_id), staff_room(event_id)],
+        )
 
     def _latest(self, counts: dict[int, int]) -> dict[int, int]:
         """The committed counts now (another process may have counted more since)."""
@@ -278,8 +279,11 @@ class Coalescer:
         now = time.monotonic()
         with self._lock:
             votes, self._votes = self._votes, {}
-            due = {e for e in self._presence
-                   if force or now - self._presence_sent.get(e, 0.0) >= self.presence_interval}
+            due = {
+                e
+                for e in self._presence
+                if force or now - self._presence_sent.get(e, 0.0) >= self.presence_interval
+            }
             self._presence -= due
             for event_id in due:
                 self._presence_sent[event_id] = now
@@ -316,8 +320,11 @@ class Coalescer:
                         self._votes_sent = started
                 if busy:
                     quiet_since = started
-                elif (self.idle_gc and started - quiet_since > 10.0
-                      and started - last_gc > self.gc_every):
+                elif (
+                    self.idle_gc
+                    and started - quiet_since > 10.0
+                    and started - last_gc > self.gc_every
+                ):
                     gc.collect()
                     last_gc = time.monotonic()
                 self.flush()
@@ -389,17 +396,22 @@ def publish_question(
     cache.bump(event_id)
     readable = policy.question_public(public["status"])
     if readable:
-        _emit("question", with_version(public, event_id),
-                      to=audience(event_id, public=True, staff=False))
+        _emit(
+            "question",
+            with_version(public, event_id),
+            to=audience(event_id, public=True, staff=False),
+        )
     else:
         # Hidden or pending: gone from the public list (if it was ever on it, so that a
         # pending question's id reaches no one else); only its author sees it pending.
         if was_public:
             publish_removed(event_id, public["id"], was_public=True, staff=False)
         if public["status"] == "pending" and author_key is not None:
-            _emit("question", with_version({**public, "mine": True}, event_id),
-                          to=audience(event_id, public=False, author_key=author_key,
-                                      staff=False))
+            _emit(
+                "question",
+                with_version({**public, "mine": True}, event_id),
+                to=audience(event_id, public=False, author_key=author_key, staff=False),
+            )
     _emit("question", with_version(staff, event_id), to=staff_room(event_id))
 
 
@@ -417,8 +429,11 @@ def publish_staff_questions(event_id: int, question_ids: list[int]) -> None:
     for question_id in question_ids:
         question = db.session.get(Question, question_id)
         if question is not None and question.event_id == event_id:
-            _emit("question", with_version(staff_question_dict(question, slugs), event_id),
-                  to=staff_room(event_id))
+            _emit(
+                "question",
+                with_version(staff_question_dict(question, slugs), event_id),
+                to=staff_room(event_id),
+            )
 
 
 def publish_removed(
@@ -435,8 +450,7 @@ def publish_comment(event_id: int, comment: dict[str, Any], *, public: bool = Tr
     """A comment was added or restored: its text goes to participants only when they
     may read it (a visible comment on a public question), else to staff only."""
     cache.bump(event_id)
-    _emit("comment", with_version(comment, event_id),
-                  to=audience(event_id, public=public))
+    _emit("comment", with_version(comment, event_id), to=audience(event_id, public=public))
 
 
 def publish_comment_removed(
@@ -468,11 +482,16 @@ def publish_event(event: Any) -> None:
     # The event's room and its staff room, split by language (see sockets.on_join);
     # only the consoles, which edit them, get every language's texts.
     for locale in LANGUAGES:
-        _emit("event", with_version(event_dict(event, locale, all_languages=False),
-                                             event.id),
-                      to=language_room(event.id, locale))
-        _emit("event", with_version(event_dict(event, locale), event.id),
-                      to=language_room(event.id, locale, staff=True))
+        _emit(
+            "event",
+            with_version(event_dict(event, locale, all_languages=False), event.id),
+            to=language_room(event.id, locale),
+        )
+        _emit(
+            "event",
+            with_version(event_dict(event, locale), event.id),
+            to=language_room(event.id, locale, staff=True),
+        )
 
 
 def publish_votes(event_id: int, counts: dict[int, int]) -> None:

@@ -123,7 +123,8 @@ class Event(Model):
     def count_participant(event_id: int) -> None:
         """Add one to the event's ``participants_total``, in SQL (no lost updates)."""
         db.session.execute(
-            update(Event).where(Event.id == event_id)
+            update(Event)
+            .where(Event.id == event_id)
             .values(participants_total=Event.participants_total + 1)
         )
 
@@ -138,9 +139,7 @@ class Topic(Model):
     slug: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100))
     # The name in other languages: {"es": "Consentimiento", "pt_BR": "Consentimento"}.
-    translations: Mapped[dict[str, str]] = mapped_column(
-        JSON, default=dict, server_default="{}"
-    )
+    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     event: Mapped[Event] = relationship(back_populates="topics")
@@ -231,9 +230,7 @@ class Question(Model):
 
     __table_args__ = (
         UniqueConstraint("participant_id", "client_id", name="uq_questions_participant_client"),
-        CheckConstraint(
-            "status in ('pending', 'visible', 'answered', 'hidden')", name="status"
-        ),
+        CheckConstraint("status in ('pending', 'visible', 'answered', 'hidden')", name="status"),
         CheckConstraint("quote in ('named', 'anonymous', 'none')", name="quote"),
         CheckConstraint("votes >= 0", name="votes_nonnegative"),
         # The ranking rule (pinned, votes, age) reads this index.
@@ -316,9 +313,7 @@ class ModerationEntry(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(32))
-    question_id: Mapped[int | None] = mapped_column(
-        ForeignKey("questions.id", ondelete="SET NULL")
-    )
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"))
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"))
     participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="SET NULL")

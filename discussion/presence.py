@@ -58,8 +58,11 @@ return total
     def publish(self, event_id: int, local: int) -> None:
         """Record this process's count and remember the total across live processes."""
         try:
-            total = int(self._publish(keys=[self.key(event_id)],
-                                      args=[self.process, local, int(self.STALE * 1000)]))
+            total = int(
+                self._publish(
+                    keys=[self.key(event_id)], args=[self.process, local, int(self.STALE * 1000)]
+                )
+            )
         except Exception:
             if not self._failing:
                 log.error("Redis unreachable: presence counts this process only until it returns")

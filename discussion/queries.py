@@ -33,8 +33,12 @@ from .rules.enums import PUBLIC_ACTIONS, ErrorCode
 # oldest first (then lowest id, so the order is total). "new" is newest first.
 # static/js applies the same rule to live updates.
 RANKINGS = {
-    "top": (Question.pinned.desc(), Question.votes.desc(), Question.created_at.asc(),
-            Question.id.asc()),
+    "top": (
+        Question.pinned.desc(),
+        Question.votes.desc(),
+        Question.created_at.asc(),
+        Question.id.asc(),
+    ),
     "new": (Question.created_at.desc(), Question.id.desc()),
 }
 
@@ -189,23 +193,33 @@ def event_dict(
     content = localised_event(event, locale or reader_locale())
     fields = _event_fields(event, content)
     if not all_languages:
-        return shapes.EventSummary.model_validate({
+        return shapes.EventSummary.model_validate(
+            {
+                **fields,
+                "topics": [{"slug": t.slug, "name": content.topics[t.slug]} for t in event.topics],
+            }
+        ).model_dump(mode="json")
+    return shapes.Event.model_validate(
+        {
             **fields,
-            "topics": [{"slug": t.slug, "name": content.topics[t.slug]} for t in event.topics],
-        }).model_dump(mode="json")
-    return shapes.Event.model_validate({
-        **fields,
-        "topics": [{"slug": t.slug, "name": content.topics[t.slug],
-                    "translations": t.translations or {}} for t in event.topics],
-        "original": {
-            "title": event.title,
-            "description": event.description or "",
-            "place": event.place or "",
-            "policy": event.policy or "",
-            "topics": [{"slug": t.slug, "name": t.name} for t in event.topics],
-        },
-        "translations": event.translations or {},
-    }).model_dump(mode="json")
+            "topics": [
+                {
+                    "slug": t.slug,
+                    "name": content.topics[t.slug],
+                    "translations": t.translations or {},
+                }
+                for t in event.topics
+            ],
+            "original": {
+                "title": event.title,
+                "description": event.description or "",
+                "place": event.place or "",
+                "policy": event.policy or "",
+                "topics": [{"slug": t.slug, "name": t.name} for t in event.topics],
+            },
+            "translations": event.translations or {},
+        }
+    ).model_dump(mode="json")
 
 
 def _event_fields(event: Event, content: EventContent) -> dict[str, Any]:
@@ -250,9 +264,9 @@ def question_dict(
     q: Question, slugs: dict[int, str], *, mine: bool = False, voted: bool = False
 ) -> dict[str, Any]:
     """A question as participants see it (rules.shapes.Question)."""
-    return shapes.Question(
-        **_question_fields(q, slugs, mine=mine, voted=voted)
-    ).model_dump(mode="json")
+    return shapes.Question(**_question_fields(q, slugs, mine=mine, voted=voted)).model_dump(
+        mode="json"
+    )
 
 
 def staff_question_dict(
@@ -279,18 +293,25 @@ def comment_dict(c: Comment, *, mine: bool = False, staff: bool = False) -> dict
     created = iso(c.created_at) or ""
     if staff:
         return shapes.StaffComment(
-            id=c.id, question_id=c.question_id, body=c.body, author=c.author,
-            created_at=created, mine=mine, hidden=c.hidden,
+            id=c.id,
+            question_id=c.question_id,
+            body=c.body,
+            author=c.author,
+            created_at=created,
+            mine=mine,
+            hidden=c.hidden,
         ).model_dump(mode="json")
     return shapes.Comment(
-        id=c.id, question_id=c.question_id, body=c.body, author=c.author,
-        created_at=created, mine=mine,
+        id=c.id,
+        question_id=c.question_id,
+        body=c.body,
+        author=c.author,
+        created_at=created,
+        mine=mine,
     ).model_dump(mode="json")
 
 
-def visible_to(
-    stmt: Select[Any], moderator: bool, participant: Participant | None
-) -> Select[Any]:
+def visible_to(stmt: Select[Any], moderator: bool, participant: Participant | None) -> Select[Any]:
     """Participants see visible and answered questions, and their own pending ones; the
     event's moderators see everything (the SQL form of :func:`policy.sees_question`)."""
     if moderator:
@@ -323,7 +344,10 @@ def list_questions(
 
 
 def _shaped(
-    event: Event, actor: Actor, questions: Sequence[Question], moderator: bool,
+    event: Event,
+    actor: Actor,
+    questions: Sequence[Question],
+    moderator: bool,
     participant: Participant | None,
 ) -> list[dict[str, Any]]:
     """Questions in the shape this actor reads (staff or public), with mine and voted."""
@@ -332,10 +356,13 @@ def _shaped(
     pid = participant.id if participant else None
     muted: set[int] = set()
     if moderator:
-        muted = set(db.session.scalars(
-            select(Participant.id).where(Participant.event_id == event.id,
-                                         Participant.muted.is_(True))
-        ))
+        muted = set(
+            db.session.scalars(
+                select(Participant.id).where(
+                    Participant.event_id == event.id, Participant.muted.is_(True)
+                )
+            )
+        )
     out = []
     for q in questions:
         if moderator:
@@ -364,7 +391,8 @@ def changes_since(event: Event, actor: Actor, since: int) -> tuple[list[dict[str
     participant = find_participant(event.id, actor.token)
     changed = visible_to(
         select(Question).where(Question.event_id == event.id, Question.version > since),
-        moderator, participant,
+        moderator,
+        participant,
     ).order_by(*RANKINGS["top"])
     questions = _shaped(event, actor, db.session.scalars(changed).all(), moderator, participant)
     gone = select(QuestionRemoval.question_id).where(
@@ -396,6 +424,8 @@ def voted_ids(event_id: int, token: str | None) -> set[int]:
             .where(Participant.event_id == event_id, Participant.key.in_(keys))
         )
     )
+
+
 def similar_questions(event: Event, actor: Actor, text: str) -> list[dict[str, Any]]:
     """The visible or answered questions of the event that say the same as ``text``,
     best first, at most three, in the public shape with the caller's mine and voted.
@@ -424,7 +454,9 @@ def similar_questions(event: Event, actor: Actor, text: str) -> list[dict[str, A
     pid = participant.id if participant else None
     return [
         question_dict(
-            found[i], slugs, mine=pid is not None and found[i].participant_id == pid,
+            found[i],
+            slugs,
+            mine=pid is not None and found[i].participant_id == pid,
             voted=i in voted,
         )
         for i in ids
@@ -465,8 +497,9 @@ def list_comments(question_id: int, actor: Actor) -> list[dict[str, Any]]:
     pid = participant.id if participant else None
     out = []
     for c in db.session.scalars(stmt.order_by(Comment.created_at, Comment.id)):
-        out.append(comment_dict(c, mine=pid is not None and c.participant_id == pid,
-                                staff=moderator))
+        out.append(
+            comment_dict(c, mine=pid is not None and c.participant_id == pid, staff=moderator)
+        )
     return out
 
 
@@ -476,23 +509,33 @@ def public_moderation(event: Event) -> dict[str, Any]:
     Never the hidden text, never who moderated, never which participant.
     """
     hidden_questions = db.session.scalar(
-        select(func.count()).select_from(Question).where(
-            Question.event_id == event.id, Question.status == QuestionStatus.HIDDEN.value
-        )
+        select(func.count())
+        .select_from(Question)
+        .where(Question.event_id == event.id, Question.status == QuestionStatus.HIDDEN.value)
     )
     hidden_comments = db.session.scalar(
-        select(func.count()).select_from(Comment).join(Question).where(
-            Question.event_id == event.id, Comment.hidden.is_(True)
-        )
+        select(func.count())
+        .select_from(Comment)
+        .join(Question)
+        .where(Question.event_id == event.id, Comment.hidden.is_(True))
     )
     entries = db.session.scalars(
         select(ModerationEntry)
         .where(ModerationEntry.event_id == event.id, ModerationEntry.action.in_(PUBLIC_ACTIONS))
         .order_by(ModerationEntry.at.desc(), ModerationEntry.id.desc())
     )
-    return shapes.PublicModeration.model_validate({
-        "policy": localised_event(event, reader_locale()).policy,
-        "hidden": {"questions": hidden_questions, "comments": hidden_comments},
-        "entries": [{"action": e.action, "reason": e.reason, "reason_code": e.reason_code,
-                     "at": iso(e.at)} for e in entries],
-    }).model_dump(mode="json")
+    return shapes.PublicModeration.model_validate(
+        {
+            "policy": localised_event(event, reader_locale()).policy,
+            "hidden": {"questions": hidden_questions, "comments": hidden_comments},
+            "entries": [
+                {
+                    "action": e.action,
+                    "reason": e.reason,
+                    "reason_code": e.reason_code,
+                    "at": iso(e.at),
+                }
+                for e in entries
+            ],
+        }
+    ).model_dump(mode="json")

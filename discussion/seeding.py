@@ -70,8 +70,11 @@ class SeedError(PlacedError):
         left = len(self.more) - (MAX_PROBLEMS - 1)
         if left > 0:
             if has_request_context():
-                shown.append(ngettext("(and %(num)s more problem)",
-                                      "(and %(num)s more problems)", left, num=left))
+                shown.append(
+                    ngettext(
+                        "(and %(num)s more problem)", "(and %(num)s more problems)", left, num=left
+                    )
+                )
             else:
                 shown.append(f"(and {left} more problem{'s' if left > 1 else ''})")
         return " ".join(shown)
@@ -107,8 +110,9 @@ def _gather_languages(data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     if "translations" in data:  # only through language keys, which are checked
-        raise PydanticCustomError(ErrorCode.UNKNOWN_KEY, "unknown key '%(key)s'.",
-                                  {"key": "translations"})
+        raise PydanticCustomError(
+            ErrorCode.UNKNOWN_KEY, "unknown key '%(key)s'.", {"key": "translations"}
+        )
     data = dict(data)
     found = {}
     for key in list(data):
@@ -156,9 +160,11 @@ class SeedQuestion(_Table):
 
 def _format(value: Any) -> int:
     if value != SEED_FORMAT or isinstance(value, bool):
-        raise ValidationError(ErrorCode.UNKNOWN_FORMAT,
-                     "unknown seed format %(format)s (this version reads 1).",
-                     format=repr(value)[:20])
+        raise ValidationError(
+            ErrorCode.UNKNOWN_FORMAT,
+            "unknown seed format %(format)s (this version reads 1).",
+            format=repr(value)[:20],
+        )
     return SEED_FORMAT
 
 
@@ -205,8 +211,12 @@ def _from_pydantic(exc: PydanticError) -> SeedError:
     for detail in exc.errors():
         loc = tuple(detail["loc"])
         if loc == ("event",) and detail["type"] == "missing":
-            errors.append(SeedError(N_("the file"), ValidationError(
-                ErrorCode.EMPTY, "the [event] table is missing.")))
+            errors.append(
+                SeedError(
+                    N_("the file"),
+                    ValidationError(ErrorCode.EMPTY, "the [event] table is missing."),
+                )
+            )
             continue
         place, params, rest = _place(loc)
         detail = {**detail, "loc": rest}
@@ -236,17 +246,25 @@ def _topic_slug(questions: list[SeedQuestion], topics: list[TopicInput]) -> list
             continue
         out.append(None)
         if found:
-            error = ValidationError(ErrorCode.AMBIGUOUS_TOPIC,
-                           "the topic '%(topic)s' could be %(slugs)s: give its slug.",
-                           topic=wanted, slugs=", ".join(sorted(found)))
+            error = ValidationError(
+                ErrorCode.AMBIGUOUS_TOPIC,
+                "the topic '%(topic)s' could be %(slugs)s: give its slug.",
+                topic=wanted,
+                slugs=", ".join(sorted(found)),
+            )
         elif slugs:
-            error = ValidationError(ErrorCode.UNKNOWN_TOPIC,
-                           "unknown topic '%(topic)s' (the topics are %(slugs)s).",
-                           topic=wanted, slugs=", ".join(t.slug for t in topics))
+            error = ValidationError(
+                ErrorCode.UNKNOWN_TOPIC,
+                "unknown topic '%(topic)s' (the topics are %(slugs)s).",
+                topic=wanted,
+                slugs=", ".join(t.slug for t in topics),
+            )
         else:
-            error = ValidationError(ErrorCode.UNKNOWN_TOPIC,
-                           "unknown topic '%(topic)s' (the file has no [[topics]]).",
-                           topic=wanted)
+            error = ValidationError(
+                ErrorCode.UNKNOWN_TOPIC,
+                "unknown topic '%(topic)s' (the file has no [[topics]]).",
+                topic=wanted,
+            )
         problems.append(SeedError(N_("question %(num)s"), error, num=i))
     if problems:
         problems[0].more = problems[1:]
@@ -260,8 +278,10 @@ def check_seed(data: dict[str, Any]) -> Seed:
         parsed = SeedFile.model_validate(data)
     except PydanticError as exc:
         raise _from_pydantic(exc) from None
-    topics = [TopicInput(name=t.name, slug=t.slug or "", translations=dict(t.translations))
-              for t in parsed.topics]
+    topics = [
+        TopicInput(name=t.name, slug=t.slug or "", translations=dict(t.translations))
+        for t in parsed.topics
+    ]
     repeat = first_repeat([t.slug for t in topics])
     if repeat is not None:
         raise SeedError(N_("topic %(num)s"), given_twice(topics[repeat].slug), num=repeat + 1)
@@ -286,28 +306,54 @@ def check_seed(data: dict[str, Any]) -> Seed:
 
 # What tomllib says (in English only), as problems we can put in the reader's language.
 _TOML_PROBLEMS: tuple[tuple[re.Pattern[str], ValidationError], ...] = (
-    (re.compile(r"Cannot (declare|overwrite|mutate|redefine)|Duplicate inline table key"),
-     ValidationError(ErrorCode.INVALID_TOML, "a key or table is defined twice.")),
-    (re.compile(r"Expected '=' after a key"),
-     ValidationError(ErrorCode.INVALID_TOML, "'=' is missing after a key.")),
-    (re.compile(r"Expected '\]\]' at the end"),
-     ValidationError(ErrorCode.INVALID_TOML, "']]' is missing at the end of a [[table]] header.")),
-    (re.compile(r"Expected '\]' at the end"),
-     ValidationError(ErrorCode.INVALID_TOML, "']' is missing at the end of a [table] header.")),
-    (re.compile(r"Unterminated string"),
-     ValidationError(ErrorCode.INVALID_TOML, "a string is not closed (a quote is missing).")),
-    (re.compile(r"Unclosed (array|inline table)"),
-     ValidationError(ErrorCode.INVALID_TOML, "an array or inline table is not closed.")),
-    (re.compile(r"Invalid value"), ValidationError(
-        ErrorCode.INVALID_TOML,
-        "the value is not valid (text needs quotes, dates are YYYY-MM-DD).")),
-    (re.compile(r"Invalid date or datetime"),
-     ValidationError(ErrorCode.INVALID_TOML, "the date or time is not valid.")),
-    (re.compile(r"[Ee]scape|Invalid hex value"), ValidationError(
-        ErrorCode.INVALID_TOML,
-        "a backslash starts an unknown escape (write two for one backslash).")),
-    (re.compile(r"character|Invalid statement|Expected"),
-     ValidationError(ErrorCode.INVALID_TOML, "a character is out of place here.")),
+    (
+        re.compile(r"Cannot (declare|overwrite|mutate|redefine)|Duplicate inline table key"),
+        ValidationError(ErrorCode.INVALID_TOML, "a key or table is defined twice."),
+    ),
+    (
+        re.compile(r"Expected '=' after a key"),
+        ValidationError(ErrorCode.INVALID_TOML, "'=' is missing after a key."),
+    ),
+    (
+        re.compile(r"Expected '\]\]' at the end"),
+        ValidationError(
+            ErrorCode.INVALID_TOML, "']]' is missing at the end of a [[table]] header."
+        ),
+    ),
+    (
+        re.compile(r"Expected '\]' at the end"),
+        ValidationError(ErrorCode.INVALID_TOML, "']' is missing at the end of a [table] header."),
+    ),
+    (
+        re.compile(r"Unterminated string"),
+        ValidationError(ErrorCode.INVALID_TOML, "a string is not closed (a quote is missing)."),
+    ),
+    (
+        re.compile(r"Unclosed (array|inline table)"),
+        ValidationError(ErrorCode.INVALID_TOML, "an array or inline table is not closed."),
+    ),
+    (
+        re.compile(r"Invalid value"),
+        ValidationError(
+            ErrorCode.INVALID_TOML,
+            "the value is not valid (text needs quotes, dates are YYYY-MM-DD).",
+        ),
+    ),
+    (
+        re.compile(r"Invalid date or datetime"),
+        ValidationError(ErrorCode.INVALID_TOML, "the date or time is not valid."),
+    ),
+    (
+        re.compile(r"[Ee]scape|Invalid hex value"),
+        ValidationError(
+            ErrorCode.INVALID_TOML,
+            "a backslash starts an unknown escape (write two for one backslash).",
+        ),
+    ),
+    (
+        re.compile(r"character|Invalid statement|Expected"),
+        ValidationError(ErrorCode.INVALID_TOML, "a character is out of place here."),
+    ),
 )
 _TOML_OTHER = ValidationError(ErrorCode.INVALID_TOML, "the syntax is not valid here.")
 
@@ -318,16 +364,22 @@ def _toml_error(exc: tomllib.TOMLDecodeError) -> SeedError:
     error = next((e for pattern, e in _TOML_PROBLEMS if pattern.search(text)), _TOML_OTHER)
     where = re.search(r"\(at line (\d+), column (\d+)\)", text)
     if where:
-        return SeedError(N_("not valid TOML at line %(line)s, column %(column)s"), error,
-                         line=int(where.group(1)), column=int(where.group(2)))
+        return SeedError(
+            N_("not valid TOML at line %(line)s, column %(column)s"),
+            error,
+            line=int(where.group(1)),
+            column=int(where.group(2)),
+        )
     return SeedError(N_("not valid TOML at the end of the file"), error)
 
 
 def parse_seed_text(text: str) -> Seed:
     """Parse and check a seed document given as text (a file or an upload)."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise SeedError(N_("the file"), ValidationError(
-            ErrorCode.TOO_LARGE, "the seed file is larger than 1 MB."))
+        raise SeedError(
+            N_("the file"),
+            ValidationError(ErrorCode.TOO_LARGE, "the seed file is larger than 1 MB."),
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -340,15 +392,20 @@ def read_seed(path: Path) -> Seed:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        unreadable = ValidationError(ErrorCode.UNREADABLE, "cannot read the file: %(reason)s.",
-                                     reason=exc.strerror or str(exc))
+        unreadable = ValidationError(
+            ErrorCode.UNREADABLE,
+            "cannot read the file: %(reason)s.",
+            reason=exc.strerror or str(exc),
+        )
         raise SeedError("%(path)s", unreadable, path=str(path)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise SeedError("%(path)s", ValidationError(ErrorCode.ENCODING,
-                                                    "the file is not UTF-8 text."),
-                        path=str(path)) from None
+        raise SeedError(
+            "%(path)s",
+            ValidationError(ErrorCode.ENCODING, "the file is not UTF-8 text."),
+            path=str(path),
+        ) from None
     return parse_seed_text(text)
 
 
@@ -405,16 +462,17 @@ def load_seed(seed: Seed, *, status: str | None = None) -> Loaded:
     for item in seed.questions:
         if item["body"] in existing:
             continue
-        db.session.add(Question(
-            event_id=event.id,
-            topic_id=by_slug[item["topic"]].id if item["topic"] else None,
-            body=item["body"],
-            seeded=True,
-            pinned=item["pinned"],
-            status=QuestionStatus.VISIBLE.value,
-        ))
+        db.session.add(
+            Question(
+                event_id=event.id,
+                topic_id=by_slug[item["topic"]].id if item["topic"] else None,
+                body=item["body"],
+                seeded=True,
+                pinned=item["pinned"],
+                status=QuestionStatus.VISIBLE.value,
+            )
+        )
         existing.add(item["body"])
         added += 1
     db.session.flush()
     return Loaded(event, added, created)
-

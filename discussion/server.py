@@ -74,16 +74,19 @@ def announce(app: Flask, host: str, port: int) -> None:
     log.info("serving on http://%s:%s as %s", host, port, app.config["SERVED_BY"])
     log.info("database: %s", settings.database_label(app))
     log.info("message queue: %s", settings.queue_label(app))
-    log.info("mode: gevent, %s; proxy headers %s; cookies %s",
-             "several processes sharing the message queue" if several else "one process",
-             "trusted (DISCUSSION_PROXY_FIX)" if app.config["PROXY_FIX"] else "ignored",
-             "secure (HTTPS only)" if app.config["SESSION_COOKIE_SECURE"] else "plain")
-    log.info("settings: %s; instance folder %s", settings.settings_label(app),
-             app.instance_path)
+    log.info(
+        "mode: gevent, %s; proxy headers %s; cookies %s",
+        "several processes sharing the message queue" if several else "one process",
+        "trusted (DISCUSSION_PROXY_FIX)" if app.config["PROXY_FIX"] else "ignored",
+        "secure (HTTPS only)" if app.config["SESSION_COOKIE_SECURE"] else "plain",
+    )
+    log.info("settings: %s; instance folder %s", settings.settings_label(app), app.instance_path)
     if app.config["SESSION_COOKIE_SECURE"] and not app.config["PROXY_FIX"]:
-        log.warning("DISCUSSION_SESSION_COOKIE_SECURE is on without DISCUSSION_PROXY_FIX: "
-                    "this server speaks plain HTTP, so unless the proxy's X-Forwarded-Proto "
-                    "is trusted every request looks insecure and browsers drop the cookies")
+        log.warning(
+            "DISCUSSION_SESSION_COOKIE_SECURE is on without DISCUSSION_PROXY_FIX: "
+            "this server speaks plain HTTP, so unless the proxy's X-Forwarded-Proto "
+            "is trusted every request looks insecure and browsers drop the cookies"
+        )
 
 
 def serve(host: str, port: int) -> None:
@@ -92,8 +95,10 @@ def serve(host: str, port: int) -> None:
     try:  # DISCUSSION_LOG_LEVEL may come from instance/env, read with the app
         logging.getLogger().setLevel(str(app.config["LOG_LEVEL"]).upper())
     except ValueError:
-        log.warning("DISCUSSION_LOG_LEVEL=%s is not a level (DEBUG, INFO, WARNING, ERROR)",
-                    app.config["LOG_LEVEL"])
+        log.warning(
+            "DISCUSSION_LOG_LEVEL=%s is not a level (DEBUG, INFO, WARNING, ERROR)",
+            app.config["LOG_LEVEL"],
+        )
     app.config["SERVED_BY"] = settings.instance_name(app, port)
     announce(app, host, port)
     settings.refuse_new_default_database(app)
@@ -104,14 +109,19 @@ def serve(host: str, port: int) -> None:
     live.coalescer(app).idle_gc = True
     QuietHandler.allowed_origins = tuple(app.config["ALLOWED_ORIGINS_LIST"])
     server = pywsgi.WSGIServer(
-        (host, port), app, handler_class=QuietHandler, log=None,
-        error_log=logging.getLogger("discussion.server"), backlog=2048,
+        (host, port),
+        app,
+        handler_class=QuietHandler,
+        log=None,
+        error_log=logging.getLogger("discussion.server"),
+        backlog=2048,
     )
     try:
         server.start()
     except OSError as exc:
         raise click.ClickException(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
     print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
@@ -121,8 +131,7 @@ def main() -> None:
     # Whatever the server creates (database, WAL and SHM files, the secret key) is
     # readable by its own user only.
     os.umask(0o077)
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugins announce themselves
     port = os.environ.get("PORT", "5000")
     if not port.isdigit():

@@ -69,7 +69,8 @@ def read_env_file(path: Path) -> EnvFile | None:
         if line.startswith("export "):
             env.problems.append(
                 f"{where}: skipped 'export ...': write NAME=value, without 'export' "
-                "(systemd skips such lines too)")
+                "(systemd skips such lines too)"
+            )
             continue
         match = _LINE.fullmatch(line)
         if match is None:
@@ -80,13 +81,18 @@ def read_env_file(path: Path) -> EnvFile | None:
             env.problems.append(
                 f"{where}: skipped {name}: a value takes no quotes, spaces or comment after "
                 "it (systemd would read them as part of the value); put comments on their "
-                "own line")
+                "own line"
+            )
             continue
         if not name.startswith(PREFIX) or name in NOT_CONFIG:
             env.problems.append(
                 f"{where}: skipped {name}: this file holds DISCUSSION_ settings only"
-                + (" (the instance folder is found before it is read)"
-                   if name in NOT_CONFIG else ""))
+                + (
+                    " (the instance folder is found before it is read)"
+                    if name in NOT_CONFIG
+                    else ""
+                )
+            )
             continue
         env.values[name] = value
     return env
@@ -138,13 +144,15 @@ def load(app: Flask, instance: Path) -> list[str]:
     app.config.from_prefixed_env(PREFIX.rstrip("_"))
     given = set(env.values if env else ()) | {k for k in os.environ if k.startswith(PREFIX)}
     app.config["DATABASE_URL_GIVEN"] = bool(
-        given & {"DISCUSSION_DATABASE_URL", "DISCUSSION_SQLALCHEMY_DATABASE_URI"})
+        given & {"DISCUSSION_DATABASE_URL", "DISCUSSION_SQLALCHEMY_DATABASE_URI"}
+    )
     for name in sorted(given):
         key = name.removeprefix(PREFIX)
         if isinstance(defaults.get(key), bool) and not isinstance(app.config.get(key), bool):
             warnings.append(
                 f"{name}={app.config.get(key)!r} is not true or false: "
-                "write true or false (any other text counts as true)")
+                "write true or false (any other text counts as true)"
+            )
     return warnings
 
 
@@ -186,13 +194,18 @@ def refuse_new_default_database(app: Flask) -> None:
     """
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     default = Path(app.instance_path) / "discussion.db"
-    if (app.config.get("SETTINGS_FILE") and not app.config.get("DATABASE_URL_GIVEN")
-            and url == f"sqlite:///{default}" and not default.exists()):
+    if (
+        app.config.get("SETTINGS_FILE")
+        and not app.config.get("DATABASE_URL_GIVEN")
+        and url == f"sqlite:///{default}"
+        and not default.exists()
+    ):
         raise SettingsError(
             f"{app.config['SETTINGS_FILE']} names no database (DISCUSSION_DATABASE_URL), so "
             f"this would create a new, empty SQLite database at "
             f"{url.removeprefix('sqlite:///')}. Set DISCUSSION_DATABASE_URL in that file "
-            "(a sqlite:/// URL to use SQLite on purpose).")
+            "(a sqlite:/// URL to use SQLite on purpose)."
+        )
 
 
 def queue_label(app: Flask) -> str:
@@ -225,14 +238,18 @@ def check_scheme(app: Flask) -> None:
         if state["warned"] or request.scheme != "http":
             return
         state["warned"] = True
-        hint = ("set DISCUSSION_PROXY_FIX=1 so the app reads X-Forwarded-Proto from the TLS "
-                "proxy" if not app.config["PROXY_FIX"]
-                else "check that the proxy sets X-Forwarded-Proto https")
+        hint = (
+            "set DISCUSSION_PROXY_FIX=1 so the app reads X-Forwarded-Proto from the TLS proxy"
+            if not app.config["PROXY_FIX"]
+            else "check that the proxy sets X-Forwarded-Proto https"
+        )
         log.warning(
             "SESSION_COOKIE_SECURE is on but a request arrived over plain HTTP: browsers will "
             "not send the cookies back, so staff cannot log in and phones lose their "
             "participant. Serve over HTTPS and %s, or set "
-            "DISCUSSION_SESSION_COOKIE_SECURE=false on a plain-HTTP network.", hint)
+            "DISCUSSION_SESSION_COOKIE_SECURE=false on a plain-HTTP network.",
+            hint,
+        )
 
     if app.config["SESSION_COOKIE_SECURE"]:
         app.before_request(before)

@@ -83,6 +83,8 @@ CONNECTIONS = "discussion.connections"  # app.extensions key: sid -> Connection
 def _table() -> dict[str, Connection]:
     """This app's connection table (state lives on the app, not in the module)."""
     return current_app.extensions[CONNECTIONS]  # type: ignore[no-any-return]  # values stored untyped
+
+
 # (event name, handler): registered on each app's Socket.IO server by register().
 _handlers: list[tuple[str, Callable[..., Any]]] = []
 
@@ -153,8 +155,12 @@ def acked(
                     return {"ok": False, "error": busy.to_dict()}
                 log.exception("socket handler %s failed", name)
                 message = gettext("Something went wrong; try again.")
-                return {"ok": False, "error": shapes.ErrorDetail(
-                    code=ErrorCode.INTERNAL, message=message).model_dump(mode="json")}
+                return {
+                    "ok": False,
+                    "error": shapes.ErrorDetail(
+                        code=ErrorCode.INTERNAL, message=message
+                    ).model_dump(mode="json"),
+                }
 
         handler.access = need  # type: ignore[attr-defined]  # the policy's mark on the handler
         _handlers.append((name, handler))
@@ -180,8 +186,10 @@ def _sent_by_client() -> bool:
 
 
 def _unknown_event() -> dict[str, Any]:
-    return {"ok": False,
-            "error": ValidationError(ErrorCode.UNKNOWN_EVENT, "Unknown event.").to_dict()}
+    return {
+        "ok": False,
+        "error": ValidationError(ErrorCode.UNKNOWN_EVENT, "Unknown event.").to_dict(),
+    }
 
 
 def on_connect(auth: Any = None) -> dict[str, Any] | None:
@@ -217,7 +225,7 @@ def _limit_joins(conn: Connection) -> None:
     if not ratelimit.hit(current_app.config["RATELIMIT_JOINS"], "socket", "join", who):
         raise RateLimited(
             ErrorCode.RATE_LIMITED,
-            "You are reconnecting very often. Please wait a moment and try again."
+            "You are reconnecting very often. Please wait a moment and try again.",
         )
 
 
@@ -227,8 +235,9 @@ def _since(data: dict[str, Any]) -> int | None:
     if since is None:
         return None
     if isinstance(since, bool) or not isinstance(since, int):
-        raise ValidationError(ErrorCode.INVALID_TYPE,
-                              "'%(field)s' must be an integer.", field="since")
+        raise ValidationError(
+            ErrorCode.INVALID_TYPE, "'%(field)s' must be an integer.", field="since"
+        )
     return since
 
 
@@ -274,8 +283,11 @@ def on_join(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     # Read before the questions: what commits meanwhile is sent again next time.
     version = event_version(ref.id)
     return {
-        "event": event_dict(load_event(ref), locale) if as_staff else cache.cached(
-            ref.id, f"event:{locale}",
+        "event": event_dict(load_event(ref), locale)
+        if as_staff
+        else cache.cached(
+            ref.id,
+            f"event:{locale}",
             lambda: event_dict(load_event(ref), locale, all_languages=False),
             version=version,
         ),
@@ -362,11 +374,17 @@ def on_moderate(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     actor = _actor(conn)
     if "comment_id" in data:
         on_comment = parse(schemas.SocketCommentModeration, data)
-        return {"comment": operations.moderate_comment(
-            actor, on_comment.comment_id, **moderation(on_comment))}
+        return {
+            "comment": operations.moderate_comment(
+                actor, on_comment.comment_id, **moderation(on_comment)
+            )
+        }
     on_question = parse(schemas.SocketQuestionModeration, data)
-    return {"question": operations.moderate_question(
-        actor, on_question.question_id, **moderation(on_question))}
+    return {
+        "question": operations.moderate_question(
+            actor, on_question.question_id, **moderation(on_question)
+        )
+    }
 
 
 def find_event_by_id(event_id: int, actor: Actor) -> Event:
@@ -399,8 +417,12 @@ def check_staff() -> int:
     for sid, conn in watched:
         user = users.get(int(str(conn.staff_session).split(".")[0]))
         event = db.session.get(Event, conn.event_id) if conn.event_id else None
-        if (user is not None and event is not None and user.get_id() == conn.staff_session
-                and policy.moderates(user, event)):
+        if (
+            user is not None
+            and event is not None
+            and user.get_id() == conn.staff_session
+            and policy.moderates(user, event)
+        ):
             continue
         for room in conn.rooms:
             # The stubs of Flask-SocketIO leave out its python-socketio server.

@@ -83,7 +83,10 @@ def join() -> ResponseReturnValue:
         else:
             return redirect(url_for("views.event_page", code=event.code))
     return render(
-        "join.html", 404, events=_live_events(), code=code[:32],
+        "join.html",
+        404,
+        events=_live_events(),
+        code=code[:32],
         error=_("There is no event with this code. Check it and try again."),
     )
 
@@ -96,8 +99,14 @@ def _live_events() -> list[dict[str, Any]]:
     out = []
     for e in events:
         content = localised_event(e, locale)
-        out.append({"code": e.code, "title": content.title,
-                    "date": e.date.isoformat() if e.date else None, "place": content.place})
+        out.append(
+            {
+                "code": e.code,
+                "title": content.title,
+                "date": e.date.isoformat() if e.date else None,
+                "place": content.place,
+            }
+        )
     return out
 
 
@@ -148,11 +157,24 @@ def render_event_page(
 
     data = event_dict(event, all_languages=False)
     questions = list_questions(event, actor)
-    page_data = {"event": data, "questions": questions, "strings": js_strings(),
-                 "locale": html_lang(), "author_max": AUTHOR_MAX, "rules": browser_table()}
+    page_data = {
+        "event": data,
+        "questions": questions,
+        "strings": js_strings(),
+        "locale": html_lang(),
+        "author_max": AUTHOR_MAX,
+        "rules": browser_table(),
+    }
     extra: dict[str, Any] = {} if csrf is None else {"csrf_token": lambda: csrf}
-    return render("event.html", event=data, questions=questions, page_data=page_data,
-                  author_max=AUTHOR_MAX, forgotten=forgotten, **extra)
+    return render(
+        "event.html",
+        event=data,
+        questions=questions,
+        page_data=page_data,
+        author_max=AUTHOR_MAX,
+        forgotten=forgotten,
+        **extra,
+    )
 
 
 @bp.app_template_filter("ago")
@@ -207,10 +229,18 @@ def staff() -> ResponseReturnValue:
 
     events = [event_dict(e) for e in operations.events_for(current_user)]
     is_organiser = current_user.role == Role.ORGANISER
-    return render("staff.html", events=events, is_organiser=is_organiser,
-                  page_data={"events": events, "locale": html_lang(),
-                             "is_organiser": is_organiser, "rules": browser_table(),
-                             "purge_warning_days": PURGE_WARNING_DAYS})
+    return render(
+        "staff.html",
+        events=events,
+        is_organiser=is_organiser,
+        page_data={
+            "events": events,
+            "locale": html_lang(),
+            "is_organiser": is_organiser,
+            "rules": browser_table(),
+            "purge_warning_days": PURGE_WARNING_DAYS,
+        },
+    )
 
 
 @bp.get("/e/<code>/privacy")
@@ -221,14 +251,22 @@ def privacy(code: str) -> ResponseReturnValue:
     event = _event_or_404(code)
     public = public_moderation(event)
     entries = [
-        {**entry, "label": action_label(entry["action"]),
-         "reason_label": reason_label(entry["reason_code"]),
-         "at_display": format_datetime(parse_iso(entry["at"]), "medium")}
+        {
+            **entry,
+            "label": action_label(entry["action"]),
+            "reason_label": reason_label(entry["reason_code"]),
+            "at_display": format_datetime(parse_iso(entry["at"]), "medium"),
+        }
         for entry in public["entries"]
     ]
     data = event_dict(event)
-    return render("privacy.html", event=data, retention_days=event.retention_days,
-                  policy=data["policy"], moderation_entries=entries)
+    return render(
+        "privacy.html",
+        event=data,
+        retention_days=event.retention_days,
+        policy=data["policy"],
+        moderation_entries=entries,
+    )
 
 
 def parse_iso(value: str) -> datetime:
@@ -272,6 +310,5 @@ def set_language(lang: str) -> ResponseReturnValue:
 
     response = redirect(safe_next(request.args.get("next")))
     if lang in current_app.config["LANGUAGES"]:
-        response.set_cookie("lang", lang, max_age=60 * 60 * 24 * 365, httponly=True,
-                            samesite="Lax")
+        response.set_cookie("lang", lang, max_age=60 * 60 * 24 * 365, httponly=True, samesite="Lax")
     return response

@@ -26,8 +26,9 @@ FORMATS: dict[str, str] = {
 }
 
 
-def render(model: ThreadModel, fmt: str, *, paper: Paper = Paper.A4,
-           stylesheet: Stylesheet | None = None) -> Iterator[bytes]:
+def render(
+    model: ThreadModel, fmt: str, *, paper: Paper = Paper.A4, stylesheet: Stylesheet | None = None
+) -> Iterator[bytes]:
     """The export in one of :data:`FORMATS`, as a stream of UTF-8 bytes."""
     from .archive import render_json
 
@@ -55,8 +56,23 @@ from .commands import check_output, register_cli, write_export  # noqa: E402
 from .views import bp  # noqa: E402
 
 __all__ = [
-    "FORMATS", "ArchiveError", "Paper", "Stylesheet", "ThreadModel", "archive_digest",
-    "begin_snapshot", "bp", "build", "check_output", "filename", "find_event_any",
-    "md_escape", "parse_archive", "read_archive", "register_cli", "render", "restore",
+    "FORMATS",
+    "ArchiveError",
+    "Paper",
+    "Stylesheet",
+    "ThreadModel",
+    "archive_digest",
+    "begin_snapshot",
+    "bp",
+    "build",
+    "check_output",
+    "filename",
+    "find_event_any",
+    "md_escape",
+    "parse_archive",
+    "read_archive",
+    "register_cli",
+    "render",
+    "restore",
     "write_export",
 ]

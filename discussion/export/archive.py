@@ -101,8 +101,9 @@ def render_json(model: ThreadModel) -> Iterator[bytes]:
             if document[key] is questions:
                 yield "["
                 for j, thread in enumerate(model.threads()):
-                    yield ("," if j else "") + canonical({**thread.question,
-                                                          "thread": thread.comments})
+                    yield ("," if j else "") + canonical(
+                        {**thread.question, "thread": thread.comments}
+                    )
                 yield "]"
             else:
                 yield canonical(document[key])
@@ -140,8 +141,11 @@ def read_archive(raw: bytes) -> dict[str, Any]:
     The content is checked by :func:`parse_archive` (which :func:`restore` calls).
     """
     try:
-        document = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_no_duplicate_keys,
-                              parse_constant=_no_constant)
+        document = json.loads(
+            raw.decode("utf-8-sig"),
+            object_pairs_hook=_no_duplicate_keys,
+            parse_constant=_no_constant,
+        )
     except UnicodeDecodeError as exc:
         raise ArchiveError(f"not a JSON archive (not UTF-8: {exc.reason})") from None
     except RecursionError:
@@ -157,8 +161,11 @@ def read_archive(raw: bytes) -> dict[str, Any]:
             f"unknown schema version {repr(version)[:40]} (this version of the tool reads {known})"
         )
     digest = document.get("digest")
-    if not isinstance(digest, dict) or digest.get("algorithm") != "sha256" \
-            or not isinstance(digest.get("value"), str):
+    if (
+        not isinstance(digest, dict)
+        or digest.get("algorithm") != "sha256"
+        or not isinstance(digest.get("value"), str)
+    ):
         raise ArchiveError("the archive has no sha256 digest")
     try:
         computed = archive_digest(document)
@@ -242,18 +249,27 @@ def restore(archive: Archive | dict[str, Any]) -> tuple[Event, dict[str, int]]:
     if find_event_any(fields.code) is not None:
         raise ArchiveError(f"an event with code '{fields.code}' already exists")
     event = Event(
-        code=fields.code, title=fields.title, description=fields.description or "",
-        date=fields.date, timezone=fields.timezone,
-        place=fields.place or "", moderator=fields.moderator or "",
-        speakers=list(fields.speakers), organisers=list(fields.organisers),
-        status=fields.status, moderation=fields.moderation, policy=fields.policy or "",
-        licence=archive.licence, retention_days=fields.retention_days,
+        code=fields.code,
+        title=fields.title,
+        description=fields.description or "",
+        date=fields.date,
+        timezone=fields.timezone,
+        place=fields.place or "",
+        moderator=fields.moderator or "",
+        speakers=list(fields.speakers),
+        organisers=list(fields.organisers),
+        status=fields.status,
+        moderation=fields.moderation,
+        policy=fields.policy or "",
+        licence=archive.licence,
+        retention_days=fields.retention_days,
         participants_total=archive.figures.participants,
     )
     if fields.created_at is not None:
         event.created_at = fields.created_at
-    event.topics = [Topic(slug=t.slug, name=t.name, position=i)
-                    for i, t in enumerate(archive.topics)]
+    event.topics = [
+        Topic(slug=t.slug, name=t.name, position=i) for i, t in enumerate(archive.topics)
+    ]
     db.session.add(event)
     db.session.flush()
     topic_ids = {t.slug: t.id for t in event.topics}
@@ -262,30 +278,50 @@ def restore(archive: Archive | dict[str, Any]) -> tuple[Event, dict[str, int]]:
     comment_ids: dict[int, int] = {}
     questions = archive.questions
     for start in range(0, len(questions), BATCH):
-        batch = questions[start:start + BATCH]
-        rows = [{
-            "event_id": event.id,
-            "topic_id": topic_ids[q.topic] if q.topic else None,
-            "participant_id": None, "client_id": None,
-            "body": q.body, "original_body": q.original_body,
-            "author": public_name(q.author, q.quote, q.status == QuestionStatus.HIDDEN),
-            "quote": q.quote, "seeded": q.seeded, "status": q.status.value,
-            "highlighted": q.highlighted, "pinned": q.pinned, "edited": q.edited,
-            "merged_into_id": None, "votes": q.votes, "comments": q.comments,
-            "created_at": q.created_at, "answered_at": q.answered_at,
-        } for q in batch]
+        batch = questions[start : start + BATCH]
+        rows = [
+            {
+                "event_id": event.id,
+                "topic_id": topic_ids[q.topic] if q.topic else None,
+                "participant_id": None,
+                "client_id": None,
+                "body": q.body,
+                "original_body": q.original_body,
+                "author": public_name(q.author, q.quote, q.status == QuestionStatus.HIDDEN),
+                "quote": q.quote,
+                "seeded": q.seeded,
+                "status": q.status.value,
+                "highlighted": q.highlighted,
+                "pinned": q.pinned,
+                "edited": q.edited,
+                "merged_into_id": None,
+                "votes": q.votes,
+                "comments": q.comments,
+                "created_at": q.created_at,
+                "answered_at": q.answered_at,
+            }
+            for q in batch
+        ]
         new_ids = db.session.scalars(
             insert(Question).returning(Question.id, sort_by_parameter_order=True), rows
         ).all()
         question_ids.update(zip((q.id for q in batch), new_ids, strict=True))
     comments = [(question_ids[q.id], c) for q in questions for c in q.thread]
     for start in range(0, len(comments), BATCH):
-        batch_c = comments[start:start + BATCH]
-        rows = [{
-            "question_id": qid, "participant_id": None, "client_id": None,
-            "body": c.body, "author": public_name(c.author, c.quote, c.hidden),
-            "quote": c.quote, "hidden": c.hidden, "created_at": c.created_at,
-        } for qid, c in batch_c]
+        batch_c = comments[start : start + BATCH]
+        rows = [
+            {
+                "question_id": qid,
+                "participant_id": None,
+                "client_id": None,
+                "body": c.body,
+                "author": public_name(c.author, c.quote, c.hidden),
+                "quote": c.quote,
+                "hidden": c.hidden,
+                "created_at": c.created_at,
+            }
+            for qid, c in batch_c
+        ]
         new_ids = db.session.scalars(
             insert(Comment).returning(Comment.id, sort_by_parameter_order=True), rows
         ).all()
@@ -293,16 +329,24 @@ def restore(archive: Archive | dict[str, Any]) -> tuple[Event, dict[str, int]]:
     for q in questions:
         if q.merged_into is not None:
             db.session.execute(
-                update(Question).where(Question.id == question_ids[q.id])
+                update(Question)
+                .where(Question.id == question_ids[q.id])
                 .values(merged_into_id=question_ids[q.merged_into])
             )
-    log = [{
-        "event_id": event.id, "action": e.action,
-        "question_id": question_ids[e.question_id] if e.question_id else None,
-        "comment_id": comment_ids[e.comment_id] if e.comment_id else None,
-        "participant_id": None, "user_id": None, "reason": e.reason or "",
-        "reason_code": e.reason_code, "at": e.at,
-    } for e in archive.moderation_log]
+    log = [
+        {
+            "event_id": event.id,
+            "action": e.action,
+            "question_id": question_ids[e.question_id] if e.question_id else None,
+            "comment_id": comment_ids[e.comment_id] if e.comment_id else None,
+            "participant_id": None,
+            "user_id": None,
+            "reason": e.reason or "",
+            "reason_code": e.reason_code,
+            "at": e.at,
+        }
+        for e in archive.moderation_log
+    ]
     if log:
         db.session.execute(insert(ModerationEntry), log)
     db.session.commit()

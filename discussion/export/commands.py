@@ -46,9 +46,16 @@ def _open_output(output: Path | None) -> tuple[Any, Callable[[bool], None]]:
     return fh, finish
 
 
-def write_export(code: str, fmt: str, output: Path | None, *, lang: str = "en",
-                 base_url: str | None = None, standalone: bool = True,
-                 paper: Paper = Paper.A4) -> ThreadModel:
+def write_export(
+    code: str,
+    fmt: str,
+    output: Path | None,
+    *,
+    lang: str = "en",
+    base_url: str | None = None,
+    standalone: bool = True,
+    paper: Paper = Paper.A4,
+) -> ThreadModel:
     """Write one event's export to a file (complete or not at all) or to standard output.
 
     The HTML report carries its stylesheet unless ``base_url`` is given without
@@ -58,8 +65,7 @@ def write_export(code: str, fmt: str, output: Path | None, *, lang: str = "en",
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's app object
     headers = {"Accept-Language": lang.replace("_", "-")}
-    with app.test_request_context("/", base_url=base_url or "http://localhost/",
-                                  headers=headers):
+    with app.test_request_context("/", base_url=base_url or "http://localhost/", headers=headers):
         if find_event_any(code) is None:
             raise LookupError(code)
         stylesheet = None
@@ -87,7 +93,8 @@ def check_output(output: Path | None) -> None:
     folder = output.parent
     if not folder.exists():
         raise click.ClickException(
-            f"cannot write {output}: the folder {folder} does not exist (create it first).")
+            f"cannot write {output}: the folder {folder} does not exist (create it first)."
+        )
     if not folder.is_dir():
         raise click.ClickException(f"cannot write {output}: {folder} is not a folder.")
     if output.is_dir():
@@ -96,28 +103,68 @@ def check_output(output: Path | None) -> None:
 
 @click.command("export")
 @click.argument("code")
-@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="json",
-              show_default=True, help="csv, json (the archive), md or html (the reports).")
-@click.option("-o", "--output", type=click.Path(path_type=Path, allow_dash=True),
-              help="Write to this file instead of standard output.")
-@click.option("--lang", type=click.Choice(["en", "es", "pt_BR"]), default="en",
-              show_default=True, help="Language of the Markdown and HTML reports.")
-@click.option("--paper", type=click.Choice([p.value for p in Paper]), default=Paper.A4.value,
-              show_default=True, help="HTML: the paper size the report prints on.")
-@click.option("--base-url", default=None,
-              help="HTML: link the stylesheet of the server at this address instead of "
-                   "carrying it (the report then needs that server to be styled).")
-@click.option("--standalone", is_flag=True,
-              help="HTML: carry the stylesheet even with --base-url (the default without).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(FORMATS)),
+    default="json",
+    show_default=True,
+    help="csv, json (the archive), md or html (the reports).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, allow_dash=True),
+    help="Write to this file instead of standard output.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "es", "pt_BR"]),
+    default="en",
+    show_default=True,
+    help="Language of the Markdown and HTML reports.",
+)
+@click.option(
+    "--paper",
+    type=click.Choice([p.value for p in Paper]),
+    default=Paper.A4.value,
+    show_default=True,
+    help="HTML: the paper size the report prints on.",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="HTML: link the stylesheet of the server at this address instead of "
+    "carrying it (the report then needs that server to be styled).",
+)
+@click.option(
+    "--standalone",
+    is_flag=True,
+    help="HTML: carry the stylesheet even with --base-url (the default without).",
+)
 @with_appcontext
 @guarded
-def export_command(code: str, fmt: str, output: Path | None, lang: str, paper: str,
-                   base_url: str | None, standalone: bool) -> None:
+def export_command(
+    code: str,
+    fmt: str,
+    output: Path | None,
+    lang: str,
+    paper: str,
+    base_url: str | None,
+    standalone: bool,
+) -> None:
     """Export an event's threads (anonymised) as CSV, JSON archive, Markdown or HTML."""
     check_output(output)
     try:
-        model = write_export(code, fmt, output, lang=lang, base_url=base_url,
-                             standalone=standalone or not base_url, paper=Paper(paper))
+        model = write_export(
+            code,
+            fmt,
+            output,
+            lang=lang,
+            base_url=base_url,
+            standalone=standalone or not base_url,
+            paper=Paper(paper),
+        )
     except LookupError:
         raise click.ClickException(f"There is no event with code '{code}'.") from None
     if output is not None and str(output) != "-":

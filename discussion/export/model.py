@@ -111,13 +111,14 @@ class ThreadModel:
             order = (Question.id,)
         # Both streams follow the same question order, so one pass joins them; the
         # snapshot (begin_snapshot) guarantees they agree.
-        questions = db.session.execute(
-            q_stmt.order_by(*order).execution_options(yield_per=BATCH)
+        questions = db.session.execute(q_stmt.order_by(*order).execution_options(yield_per=BATCH))
+        comments = iter(
+            db.session.execute(
+                c_stmt.order_by(*order, Comment.created_at, Comment.id).execution_options(
+                    yield_per=BATCH
+                )
+            )
         )
-        comments = iter(db.session.execute(
-            c_stmt.order_by(*order, Comment.created_at, Comment.id)
-            .execution_options(yield_per=BATCH)
-        ))
         waiting = next(comments, None)
         for row in questions:
             thread = []
@@ -130,7 +131,8 @@ class ThreadModel:
         positions = {t["id"]: i for i, t in enumerate(self.topics)}
         topic_rank = (
             case(positions, value=Question.topic_id, else_=len(positions))
-            if positions else literal(0)
+            if positions
+            else literal(0)
         )
         return (topic_rank, Question.votes.desc(), Question.created_at.asc(), Question.id.asc())
 
@@ -159,14 +161,31 @@ class ThreadModel:
 
 
 _QUESTION_COLUMNS = (
-    Question.id, Question.topic_id, Question.body, Question.original_body, Question.author,
-    Question.quote, Question.seeded, Question.status, Question.highlighted, Question.pinned,
-    Question.edited, Question.merged_into_id, Question.votes, Question.comments,
-    Question.created_at, Question.answered_at,
+    Question.id,
+    Question.topic_id,
+    Question.body,
+    Question.original_body,
+    Question.author,
+    Question.quote,
+    Question.seeded,
+    Question.status,
+    Question.highlighted,
+    Question.pinned,
+    Question.edited,
+    Question.merged_into_id,
+    Question.votes,
+    Question.comments,
+    Question.created_at,
+    Question.answered_at,
 )
 _COMMENT_COLUMNS = (
-    Comment.id, Comment.question_id, Comment.body, Comment.author, Comment.quote,
-    Comment.hidden, Comment.created_at,
+    Comment.id,
+    Comment.question_id,
+    Comment.body,
+    Comment.author,
+    Comment.quote,
+    Comment.hidden,
+    Comment.created_at,
 )
 
 
@@ -255,12 +274,23 @@ def build(code: str, *, now: datetime | None = None) -> ThreadModel:
     slugs = {t.id: t.slug for t in event.topics}
     figures, per_topic = _figures(event, slugs)
     log = [
-        {"action": e.action, "question_id": e.question_id, "comment_id": e.comment_id,
-         "reason": e.reason, "reason_code": e.reason_code, "at": iso(e.at)}
+        {
+            "action": e.action,
+            "question_id": e.question_id,
+            "comment_id": e.comment_id,
+            "reason": e.reason,
+            "reason_code": e.reason_code,
+            "at": iso(e.at),
+        }
         for e in db.session.execute(
-            select(ModerationEntry.action, ModerationEntry.question_id,
-                   ModerationEntry.comment_id, ModerationEntry.reason,
-                   ModerationEntry.reason_code, ModerationEntry.at)
+            select(
+                ModerationEntry.action,
+                ModerationEntry.question_id,
+                ModerationEntry.comment_id,
+                ModerationEntry.reason,
+                ModerationEntry.reason_code,
+                ModerationEntry.at,
+            )
             .where(ModerationEntry.event_id == event.id)
             .order_by(ModerationEntry.at, ModerationEntry.id)
         )
@@ -296,8 +326,7 @@ def action_figures(log: list[dict[str, Any]]) -> list[ActionFigure]:
             continue
         # A post deleted since has lost its id: each such entry is a post of its own.
         posts.setdefault(action, set()).add(target if target is not None else ("gone", n))
-    return [ActionFigure(a, times[a], len(posts[a]) if a in posts else None)
-            for a in sorted(times)]
+    return [ActionFigure(a, times[a], len(posts[a]) if a in posts else None) for a in sorted(times)]
 
 
 def _figures(
@@ -319,45 +348,64 @@ def _figures(
             Question.topic_id,
             func.count(),
             func.coalesce(func.sum(Question.votes), 0),
-            func.coalesce(func.sum(case((Question.status == QuestionStatus.ANSWERED.value, 1),
-                                        else_=0)), 0),
-        ).where(in_event, published).group_by(Question.topic_id)
+            func.coalesce(
+                func.sum(case((Question.status == QuestionStatus.ANSWERED.value, 1), else_=0)), 0
+            ),
+        )
+        .where(in_event, published)
+        .group_by(Question.topic_id)
     ):
         per_topic[slugs.get(topic_id) if topic_id else None] = {
-            "questions": n, "votes": int(votes), "comments": 0, "answered": int(answered)}
+            "questions": n,
+            "votes": int(votes),
+            "comments": 0,
+            "answered": int(answered),
+        }
     for topic_id, n in db.session.execute(
         select(Question.topic_id, func.count())
-        .select_from(Comment).join(Question, Question.id == Comment.question_id)
+        .select_from(Comment)
+        .join(Question, Question.id == Comment.question_id)
         .where(in_event, published, Comment.hidden.is_(False))
         .group_by(Question.topic_id)
     ):
-        per_topic.setdefault(slugs.get(topic_id) if topic_id else None,
-                             empty_figures())["comments"] = n
+        per_topic.setdefault(slugs.get(topic_id) if topic_id else None, empty_figures())[
+            "comments"
+        ] = n
 
     def count(stmt: Any) -> int:
         return int(db.session.scalar(stmt) or 0)
 
     people = union(
         select(Question.participant_id).where(in_event, Question.participant_id.is_not(None)),
-        select(Comment.participant_id).join(Question, Question.id == Comment.question_id)
+        select(Comment.participant_id)
+        .join(Question, Question.id == Comment.question_id)
         .where(in_event, Comment.participant_id.is_not(None)),
-        select(Vote.participant_id).join(Question, Question.id == Vote.question_id)
-        .where(in_event),
+        select(Vote.participant_id).join(Question, Question.id == Vote.question_id).where(in_event),
     ).subquery()
     hidden = Question.status == QuestionStatus.HIDDEN.value
     figures = {
-        "participants": max(event.participants_total or 0,
-                            count(select(func.count()).select_from(people))),
+        "participants": max(
+            event.participants_total or 0, count(select(func.count()).select_from(people))
+        ),
         **{key: sum(t[key] for t in per_topic.values()) for key in empty_figures()},
-        "pending": count(select(func.count()).select_from(Question).where(
-            in_event, Question.status == QuestionStatus.PENDING.value)),
-        "hidden_questions": count(select(func.count()).select_from(Question).where(
-            in_event, hidden)),
-        "merged_questions": count(select(func.count()).select_from(Question).where(
-            in_event, hidden, Question.merged_into_id.is_not(None))),
+        "pending": count(
+            select(func.count())
+            .select_from(Question)
+            .where(in_event, Question.status == QuestionStatus.PENDING.value)
+        ),
+        "hidden_questions": count(
+            select(func.count()).select_from(Question).where(in_event, hidden)
+        ),
+        "merged_questions": count(
+            select(func.count())
+            .select_from(Question)
+            .where(in_event, hidden, Question.merged_into_id.is_not(None))
+        ),
         "hidden_comments": count(
-            select(func.count()).select_from(Comment)
+            select(func.count())
+            .select_from(Comment)
             .join(Question, Question.id == Comment.question_id)
-            .where(in_event, Comment.hidden.is_(True))),
+            .where(in_event, Comment.hidden.is_(True))
+        ),
     }
     return figures, per_topic

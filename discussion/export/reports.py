@@ -105,8 +105,9 @@ def report_post(post: dict[str, Any], model: ThreadModel) -> dict[str, Any]:
     }
 
 
-def report_thread(thread: Thread, rank: int, model: ThreadModel, day_text: str,
-                  words: Phrases) -> dict[str, Any]:
+def report_thread(
+    thread: Thread, rank: int, model: ThreadModel, day_text: str, words: Phrases
+) -> dict[str, Any]:
     """A published thread as the reports show it (hidden comments are already left out)."""
     q = thread.question
     t = {
@@ -162,12 +163,14 @@ def byline(t: dict[str, Any], words: Phrases) -> str:
 
 def section_line(f: dict[str, int]) -> str:
     """A topic's figures in one line."""
-    return " · ".join((
-        ngettext("%(num)d question", "%(num)d questions", f["questions"]),
-        ngettext("%(num)d vote", "%(num)d votes", f["votes"]),
-        ngettext("%(num)d comment", "%(num)d comments", f["comments"]),
-        ngettext("%(num)d answered", "%(num)d answered", f["answered"]),
-    ))
+    return " · ".join(
+        (
+            ngettext("%(num)d question", "%(num)d questions", f["questions"]),
+            ngettext("%(num)d vote", "%(num)d votes", f["votes"]),
+            ngettext("%(num)d comment", "%(num)d comments", f["comments"]),
+            ngettext("%(num)d answered", "%(num)d answered", f["answered"]),
+        )
+    )
 
 
 @dataclass(slots=True)
@@ -179,8 +182,7 @@ class ReportSection:
     threads: Iterator[dict[str, Any]]
 
 
-def report_sections(model: ThreadModel, day_text: str,
-                    words: Phrases) -> Iterator[ReportSection]:
+def report_sections(model: ThreadModel, day_text: str, words: Phrases) -> Iterator[ReportSection]:
     """The ranked sections, each thread numbered within its topic."""
 
     def ranked(section: Section) -> Iterator[dict[str, Any]]:
@@ -228,8 +230,10 @@ def moderation_state(figures: dict[str, int]) -> list[dict[str, Any]]:
     """Where the questions and comments stand at export time, each counted once."""
     merged = figures.get("merged_questions", 0)
     return [
-        {"label": _("Questions hidden by a moderator"),
-         "count": figures["hidden_questions"] - merged},
+        {
+            "label": _("Questions hidden by a moderator"),
+            "count": figures["hidden_questions"] - merged,
+        },
         {"label": _("Duplicates merged into another question"), "count": merged},
         {"label": _("Comments hidden"), "count": figures["hidden_comments"]},
         {"label": _("Questions awaiting approval"), "count": figures["pending"]},
@@ -257,14 +261,22 @@ def report_context(model: ThreadModel, paper: Paper = Paper.A4) -> dict[str, Any
         "words": words,
         "moderation_state": moderation_state(model.figures),
         "moderation": [
-            {"action": a.action, "label": labels.get(a.action, a.action),
-             "posts": a.posts, "times": a.times}
+            {
+                "action": a.action,
+                "label": labels.get(a.action, a.action),
+                "posts": a.posts,
+                "times": a.times,
+            }
             for a in sorted(model.moderation_actions, key=lambda a: order.get(a.action, 99))
         ],
         "public_log": [
-            {"label": action_label(e["action"]), "reason": e["reason"],
-             "when": local_time(e["at"], model)}
-            for e in model.moderation_log if e["action"] in PUBLIC_ACTIONS
+            {
+                "label": action_label(e["action"]),
+                "reason": e["reason"],
+                "when": local_time(e["at"], model),
+            }
+            for e in model.moderation_log
+            if e["action"] in PUBLIC_ACTIONS
         ],
         "exported_when": exported.strftime("%Y-%m-%d %H:%M") + " " + zone_abbreviation(exported),
         "withheld": _("(not quoted at the author's request)"),
@@ -318,8 +330,7 @@ def markdown_env() -> Environment:
     the Markdown filters; made once per app."""
     env = current_app.extensions.get("report_markdown_env")
     if env is None:
-        env = current_app.jinja_env.overlay(autoescape=False, trim_blocks=True,
-                                            lstrip_blocks=True)
+        env = current_app.jinja_env.overlay(autoescape=False, trim_blocks=True, lstrip_blocks=True)
         env.filters = {**env.filters, "md": md_block, "md_line": md_line}
         current_app.extensions["report_markdown_env"] = env
     return env
@@ -352,8 +363,10 @@ def style_hash(css: str) -> str:
 
 def report_csp(style_src: str) -> str:
     """The report's Content-Security-Policy: no script, no image, only its own style."""
-    return (f"default-src 'none'; style-src {style_src}; img-src 'none'; "
-            "base-uri 'none'; form-action 'none'")
+    return (
+        f"default-src 'none'; style-src {style_src}; img-src 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,12 +393,17 @@ class Stylesheet:
         return cls(css, href, f"{src} {style_hash(css)}")
 
 
-def render_html(model: ThreadModel, *, paper: Paper = Paper.A4,
-                stylesheet: Stylesheet | None = None) -> Iterator[str]:
+def render_html(
+    model: ThreadModel, *, paper: Paper = Paper.A4, stylesheet: Stylesheet | None = None
+) -> Iterator[str]:
     """The printable HTML report (templates/report.html), self-contained by default."""
     style = stylesheet or Stylesheet.inline(paper)
     template = current_app.jinja_env.get_template("report.html")
-    return gather(template.generate(
-        **report_context(model, paper), style=style, csp=report_csp(style.style_src),
-        lang=str(get_locale() or "en").replace("_", "-"),
-    ))
+    return gather(
+        template.generate(
+            **report_context(model, paper),
+            style=style,
+            csp=report_csp(style.style_src),
+            lang=str(get_locale() or "en").replace("_", "-"),
+        )
+    )

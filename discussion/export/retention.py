@@ -22,8 +22,11 @@ WARN_DAYS = 14  # how far ahead flask purge looks, unless told otherwise
 def _linked(event_id: int) -> ColumnElement[bool]:
     """Participants of the event who still have links to remove (not yet purged, not a
     "forget me" tombstone, which holds no name)."""
-    return (Participant.event_id == event_id) & Participant.key.is_not(None) \
+    return (
+        (Participant.event_id == event_id)
+        & Participant.key.is_not(None)
         & Participant.forgotten.is_(False)
+    )
 
 
 def purge_at(event: Event) -> datetime | None:
@@ -57,10 +60,14 @@ def due_within(days: int, now: datetime | None = None) -> list[Due]:
         limit = now + timedelta(days=days - event.retention_days)
         people = select(Participant.id).where(_linked(event.id), Participant.created_at <= limit)
         named = sum(
-            int(db.session.scalar(
-                select(func.count()).select_from(model)
-                .where(model.participant_id.in_(people), model.author.is_not(None))
-            ) or 0)
+            int(
+                db.session.scalar(
+                    select(func.count())
+                    .select_from(model)
+                    .where(model.participant_id.in_(people), model.author.is_not(None))
+                )
+                or 0
+            )
             for model in (Question, Comment)
         )
         count = int(db.session.scalar(select(func.count()).select_from(people.subquery())) or 0)

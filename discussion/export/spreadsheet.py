@@ -16,9 +16,24 @@ from .archive import CHUNK
 from .model import ThreadModel
 
 CSV_COLUMNS = (
-    "kind", "question_id", "comment_id", "topic", "topic_name", "status", "votes", "comments",
-    "author", "quote", "body", "created_at", "answered_at", "highlighted", "pinned", "edited",
-    "seeded", "merged_into",
+    "kind",
+    "question_id",
+    "comment_id",
+    "topic",
+    "topic_name",
+    "status",
+    "votes",
+    "comments",
+    "author",
+    "quote",
+    "body",
+    "created_at",
+    "answered_at",
+    "highlighted",
+    "pinned",
+    "edited",
+    "seeded",
+    "merged_into",
 )
 _FORMULA_START = tuple("=+-@\t\r")
 
@@ -48,19 +63,51 @@ def render_csv(model: ThreadModel) -> Iterator[str]:
     for thread in model.threads():
         q = thread.question
         topic_name = names.get(q["topic"], "") if q["topic"] else ""
-        writer.writerow((
-            "question", q["id"], "", q["topic"] or "", cell(topic_name), q["status"],
-            q["votes"], q["comments"], cell(q["author"]), q["quote"], cell(q["body"]),
-            q["created_at"], q["answered_at"] or "", _flag(q["highlighted"]),
-            _flag(q["pinned"]), _flag(q["edited"]), _flag(q["seeded"]),
-            q["merged_into"] or "",
-        ))
+        writer.writerow(
+            (
+                "question",
+                q["id"],
+                "",
+                q["topic"] or "",
+                cell(topic_name),
+                q["status"],
+                q["votes"],
+                q["comments"],
+                cell(q["author"]),
+                q["quote"],
+                cell(q["body"]),
+                q["created_at"],
+                q["answered_at"] or "",
+                _flag(q["highlighted"]),
+                _flag(q["pinned"]),
+                _flag(q["edited"]),
+                _flag(q["seeded"]),
+                q["merged_into"] or "",
+            )
+        )
         for c in thread.comments:
-            writer.writerow((
-                "comment", q["id"], c["id"], q["topic"] or "", cell(topic_name),
-                "hidden" if c["hidden"] else "visible", "", "", cell(c["author"]),
-                c["quote"], cell(c["body"]), c["created_at"], "", "", "", "", "", "",
-            ))
+            writer.writerow(
+                (
+                    "comment",
+                    q["id"],
+                    c["id"],
+                    q["topic"] or "",
+                    cell(topic_name),
+                    "hidden" if c["hidden"] else "visible",
+                    "",
+                    "",
+                    cell(c["author"]),
+                    c["quote"],
+                    cell(c["body"]),
+                    c["created_at"],
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
         if buf.tell() >= CHUNK:
             yield buf.getvalue()
             buf.seek(0)

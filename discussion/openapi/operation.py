@@ -99,10 +99,18 @@ def security_schemes() -> dict[str, Any]:
 
 CSRF = ErrorCode.CSRF_FAILED
 BODY = ErrorCode.INVALID_JSON
-TEXT_ERRORS = [ErrorCode.EMPTY, ErrorCode.INVALID_TYPE, ErrorCode.CONTROL_CHARACTERS,
-               ErrorCode.TOO_LONG]
-POST_ERRORS = [*TEXT_ERRORS, ErrorCode.INVALID_QUOTE, ErrorCode.INVALID_CLIENT_ID,
-               ErrorCode.NAME_REQUIRED]
+TEXT_ERRORS = [
+    ErrorCode.EMPTY,
+    ErrorCode.INVALID_TYPE,
+    ErrorCode.CONTROL_CHARACTERS,
+    ErrorCode.TOO_LONG,
+]
+POST_ERRORS = [
+    *TEXT_ERRORS,
+    ErrorCode.INVALID_QUOTE,
+    ErrorCode.INVALID_CLIENT_ID,
+    ErrorCode.NAME_REQUIRED,
+]
 EVENT_FIELD_ERRORS = [
     *TEXT_ERRORS,
     ErrorCode.INVALID_STATUS,
@@ -118,7 +126,8 @@ EVENT_FIELD_ERRORS = [
 ]
 # A staff call's refusals: no login, or not this event's moderator (or not an organiser).
 STAFF_ERRORS: dict[int, list[ErrorCode]] = {
-    401: [ErrorCode.LOGIN_REQUIRED], 403: [ErrorCode.FORBIDDEN]
+    401: [ErrorCode.LOGIN_REQUIRED],
+    403: [ErrorCode.FORBIDDEN],
 }
 # What the state of a question may refuse a moderation action.
 QUESTION_STATE_ERRORS = [

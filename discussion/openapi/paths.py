@@ -451,8 +451,14 @@ def paths() -> dict[str, Any]:
                     )
                 },
                 errors={
-                    400: [BODY, ErrorCode.INVALID_ACTION, *TEXT_ERRORS, ErrorCode.INVALID_ID,
-                          ErrorCode.MERGE_INTO_SELF, ErrorCode.INVALID_REASON_CODE],
+                    400: [
+                        BODY,
+                        ErrorCode.INVALID_ACTION,
+                        *TEXT_ERRORS,
+                        ErrorCode.INVALID_ID,
+                        ErrorCode.MERGE_INTO_SELF,
+                        ErrorCode.INVALID_REASON_CODE,
+                    ],
                     **STAFF_ERRORS,
                     404: [ErrorCode.QUESTION_NOT_FOUND],
                     409: QUESTION_STATE_ERRORS,
@@ -489,13 +495,22 @@ def paths() -> dict[str, Any]:
                     "200": ok("The comment after the action, with `hidden`.", ref("StaffComment"))
                 },
                 errors={
-                    400: [BODY, ErrorCode.INVALID_ACTION, ErrorCode.INVALID_TYPE,
-                          ErrorCode.CONTROL_CHARACTERS, ErrorCode.TOO_LONG,
-                          ErrorCode.INVALID_REASON_CODE],
+                    400: [
+                        BODY,
+                        ErrorCode.INVALID_ACTION,
+                        ErrorCode.INVALID_TYPE,
+                        ErrorCode.CONTROL_CHARACTERS,
+                        ErrorCode.TOO_LONG,
+                        ErrorCode.INVALID_REASON_CODE,
+                    ],
                     **STAFF_ERRORS,
                     404: [ErrorCode.COMMENT_NOT_FOUND, ErrorCode.QUESTION_NOT_FOUND],
-                    409: [ErrorCode.ALREADY_HIDDEN, ErrorCode.NOT_HIDDEN, ErrorCode.NO_AUTHOR,
-                          ErrorCode.NO_CHANGE],
+                    409: [
+                        ErrorCode.ALREADY_HIDDEN,
+                        ErrorCode.NOT_HIDDEN,
+                        ErrorCode.NO_AUTHOR,
+                        ErrorCode.NO_CHANGE,
+                    ],
                 },
             ),
         },

@@ -180,7 +180,6 @@ def error_response(status: int, codes: list[ErrorCode]) -> dict[str, Any]:
     }
 
 
-
 # ---------------------------------------------------------------------------
 # Components
 
@@ -201,10 +200,16 @@ def components(*models: type[BaseModel]) -> dict[str, Schema]:
             if found.setdefault(name, part) != part:
                 raise ValueError(f"two answer shapes are called {name}")
     # An enumeration's docstring is for the code's readers; its fields say what it means.
-    enums = {REF.format(model=name): _untitled({**part, "description": ""})
-             for name, part in found.items() if "enum" in part and "properties" not in part}
-    return {name: _inline(_untitled(part), enums) for name, part in found.items()
-            if REF.format(model=name) not in enums}
+    enums = {
+        REF.format(model=name): _untitled({**part, "description": ""})
+        for name, part in found.items()
+        if "enum" in part and "properties" not in part
+    }
+    return {
+        name: _inline(_untitled(part), enums)
+        for name, part in found.items()
+        if REF.format(model=name) not in enums
+    }
 
 
 def _untitled(schema: Any) -> Any:

@@ -79,7 +79,6 @@ def _comment(
     return {**stored, "mine": True}, True
 
 
-
 @unit_of_work
 def delete_comment(work: UnitOfWork, actor: Actor, comment_id: int) -> None:
     """Delete a comment (its author, or staff)."""
@@ -99,6 +98,7 @@ def delete_comment(work: UnitOfWork, actor: Actor, comment_id: int) -> None:
         )
     work.touch(event.id, question.id)
     db.session.delete(found)
-    work.publish(live.publish_comment_removed, event.id, comment_id, question.id,
-                 was_public=was_public)
+    work.publish(
+        live.publish_comment_removed, event.id, comment_id, question.id, was_public=was_public
+    )
     work.publish(republish_question, event, question)

@@ -46,8 +46,9 @@ def participant_for(event: Event, actor: Actor) -> Participant:
     the event's ``participants_total``.
     """
     if actor.token is None:
-        raise Unauthorized(ErrorCode.NO_IDENTITY,
-                           "No participant identity: load the event page first.")
+        raise Unauthorized(
+            ErrorCode.NO_IDENTITY, "No participant identity: load the event page first."
+        )
     key = participant_key(actor.token, event.id)
     participant = find_participant(event.id, actor.token)
     if participant is None:
@@ -209,9 +210,7 @@ def locked_comment(comment_id: int) -> Comment:
     again once the row is ours.
     """
     for _attempt in range(3):
-        question_id = db.session.scalar(
-            select(Comment.question_id).where(Comment.id == comment_id)
-        )
+        question_id = db.session.scalar(select(Comment.question_id).where(Comment.id == comment_id))
         if question_id is None:
             break
         lock_questions(question_id)

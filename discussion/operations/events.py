@@ -100,7 +100,8 @@ def _questions_by_topic(event: Event) -> dict[int, list[int]]:
     by_topic: dict[int, list[int]] = {}
     for topic_id, question_id in db.session.execute(
         select(Question.topic_id, Question.id).where(
-            Question.event_id == event.id, Question.topic_id.is_not(None))
+            Question.event_id == event.id, Question.topic_id.is_not(None)
+        )
     ):
         if topic_id is not None:  # never, by the query; said for the type checker
             by_topic.setdefault(topic_id, []).append(question_id)
@@ -181,19 +182,24 @@ def delete_event(work: UnitOfWork, event_id: int) -> dict[str, int]:
 
     Returns what was removed, counted in the same transaction.
     """
+
     def count(stmt: Any) -> int:
         return int(db.session.scalar(stmt) or 0)
 
     in_event = select(Question.id).where(Question.event_id == event_id)
     removed = {
-        "questions": count(select(func.count()).select_from(Question)
-                           .where(Question.event_id == event_id)),
-        "comments": count(select(func.count()).select_from(Comment)
-                          .where(Comment.question_id.in_(in_event))),
-        "votes": count(select(func.count()).select_from(Vote)
-                       .where(Vote.question_id.in_(in_event))),
-        "participants": count(select(func.count()).select_from(Participant)
-                              .where(Participant.event_id == event_id)),
+        "questions": count(
+            select(func.count()).select_from(Question).where(Question.event_id == event_id)
+        ),
+        "comments": count(
+            select(func.count()).select_from(Comment).where(Comment.question_id.in_(in_event))
+        ),
+        "votes": count(
+            select(func.count()).select_from(Vote).where(Vote.question_id.in_(in_event))
+        ),
+        "participants": count(
+            select(func.count()).select_from(Participant).where(Participant.event_id == event_id)
+        ),
     }
     db.session.execute(delete(Event).where(Event.id == event_id))
     work.publish(cache.bump, event_id)

@@ -59,8 +59,15 @@ class OnQuestion:
     also_changed: list[Question] = field(default_factory=list)
 
     def log(self, action: str, **where: Any) -> None:
-        log_action(self.event, self.user, action, self.reason, reason_code=self.reason_code,
-                   question_id=self.question.id, **where)
+        log_action(
+            self.event,
+            self.user,
+            action,
+            self.reason,
+            reason_code=self.reason_code,
+            question_id=self.question.id,
+            **where,
+        )
 
 
 # -- the verbs on a question
@@ -112,10 +119,13 @@ def highlight(a: OnQuestion) -> None:
         raise Conflict(ErrorCode.NOT_VISIBLE, "Only a visible question can be highlighted.")
     if q.highlighted:
         raise no_change()
-    a.also_changed = list(db.session.scalars(
-        select(Question).where(Question.event_id == a.event.id,
-                               Question.highlighted.is_(True), Question.id != q.id)
-    ))
+    a.also_changed = list(
+        db.session.scalars(
+            select(Question).where(
+                Question.event_id == a.event.id, Question.highlighted.is_(True), Question.id != q.id
+            )
+        )
+    )
     for other in a.also_changed:
         other.highlighted = False
     q.highlighted = True
@@ -163,8 +173,9 @@ def merge(a: OnQuestion) -> None:
     the duplicate is hidden and points to it."""
     duplicate, event = a.question, a.event
     if a.into is None:
-        raise ValidationError(ErrorCode.INVALID_TYPE,
-                              "'into' must name the question to merge into.")
+        raise ValidationError(
+            ErrorCode.INVALID_TYPE, "'into' must name the question to merge into."
+        )
     target = db.session.get(Question, a.into)
     if target is None or target.event_id != event.id:
         raise NotFound(ErrorCode.QUESTION_NOT_FOUND, "There is no such question in this event.")
@@ -225,15 +236,18 @@ def set_muted(work: UnitOfWork, event: Event, participant_id: int | None, muted:
     """Mute or unmute a post's author. The staff shape of each of their questions
     (``author_muted``) changes with it."""
     if participant_id is None:
-        raise Conflict(ErrorCode.NO_AUTHOR,
-                       "This post has no participant to mute (seeded or forgotten).")
+        raise Conflict(
+            ErrorCode.NO_AUTHOR, "This post has no participant to mute (seeded or forgotten)."
+        )
     participant = db.session.get(Participant, participant_id)
     assert participant is not None
     if participant.muted == muted:
         raise no_change()
     participant.muted = muted
-    work.touch(event.id, *db.session.scalars(
-        select(Question.id).where(Question.participant_id == participant_id)))
+    work.touch(
+        event.id,
+        *db.session.scalars(select(Question.id).where(Question.participant_id == participant_id)),
+    )
 
 
 QUESTION_VERBS: dict[QuestionAction, Callable[[OnQuestion], None]] = {
@@ -286,10 +300,16 @@ def moderate_question(
     db.session.flush()
     answer = staff_question_dict(question, topic_slugs(event))  # as committed
     told = NOTICES.get(action)
-    notice = None if told is None else {
-        "action": told, "reason": reason, "reason_code": reason_code,
-        "into": question.merged_into_id if action == QuestionAction.MERGE else None,
-    }
+    notice = (
+        None
+        if told is None
+        else {
+            "action": told,
+            "reason": reason,
+            "reason_code": reason_code,
+            "into": question.merged_into_id if action == QuestionAction.MERGE else None,
+        }
+    )
     work.publish(similar.touched, event.id, question_id)
     # A merged duplicate is hidden: participants see it removed, staff see it merged.
     work.publish(publish_question, event, question, was_public=was_public, notice=notice)
@@ -314,8 +334,16 @@ class OnComment:
     reason_code: str | None = None
 
     def log(self, action: str, **where: Any) -> None:
-        log_action(self.event, self.user, action, self.reason, reason_code=self.reason_code,
-                   question_id=self.question.id, comment_id=self.comment.id, **where)
+        log_action(
+            self.event,
+            self.user,
+            action,
+            self.reason,
+            reason_code=self.reason_code,
+            question_id=self.question.id,
+            comment_id=self.comment.id,
+            **where,
+        )
 
 
 def hide_comment(a: OnComment) -> None:
@@ -338,14 +366,28 @@ def restore_comment(a: OnComment) -> None:
 def mute_comment_author(a: OnComment) -> None:
     set_muted(a.work, a.event, a.comment.participant_id, True)
     # Logged with the comment only, as it always was.
-    log_action(a.event, a.user, "mute", a.reason, reason_code=a.reason_code,
-               comment_id=a.comment.id, participant_id=a.comment.participant_id)
+    log_action(
+        a.event,
+        a.user,
+        "mute",
+        a.reason,
+        reason_code=a.reason_code,
+        comment_id=a.comment.id,
+        participant_id=a.comment.participant_id,
+    )
 
 
 def unmute_comment_author(a: OnComment) -> None:
     set_muted(a.work, a.event, a.comment.participant_id, False)
-    log_action(a.event, a.user, "unmute", a.reason, reason_code=a.reason_code,
-               comment_id=a.comment.id, participant_id=a.comment.participant_id)
+    log_action(
+        a.event,
+        a.user,
+        "unmute",
+        a.reason,
+        reason_code=a.reason_code,
+        comment_id=a.comment.id,
+        participant_id=a.comment.participant_id,
+    )
 
 
 COMMENT_VERBS: dict[CommentAction, Callable[[OnComment], None]] = {
@@ -377,11 +419,19 @@ def moderate_comment(
     # Participants read a comment only on a question they can read.
     on_public = policy.question_public(question.status)
     if action == CommentAction.HIDE:
-        work.publish(live.publish_comment_removed, event.id, comment_id, data["question_id"],
-                     was_public=on_public)
+        work.publish(
+            live.publish_comment_removed,
+            event.id,
+            comment_id,
+            data["question_id"],
+            was_public=on_public,
+        )
     elif action == CommentAction.RESTORE:
-        work.publish(live.publish_comment, event.id,
-                     {k: v for k, v in data.items() if k != "hidden"}, public=on_public)
+        work.publish(
+            live.publish_comment,
+            event.id,
+            {k: v for k, v in data.items() if k != "hidden"},
+            public=on_public,
+        )
     work.publish(republish_question, event, question)
     return data
-

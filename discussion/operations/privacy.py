@@ -97,8 +97,9 @@ def forget_me(work: UnitOfWork, actor: Actor, event: Event) -> dict[str, Any]:
     work.publish(similar.touched, event.id, *(qid for qid, _public in removed))
     for comment_id, question_id in public_comments:
         if question_id in touched:
-            work.publish(live.publish_comment_removed, event.id, comment_id, question_id,
-                         was_public=True)
+            work.publish(
+                live.publish_comment_removed, event.id, comment_id, question_id, was_public=True
+            )
     for qid, was_public in removed:
         work.publish(live.publish_removed, event.id, qid, was_public=was_public)
     work.publish(_publish_still_there, event, sorted(touched))
@@ -121,8 +122,9 @@ def _keep_under_tombstone(event: Event, participant: Participant) -> int:
         select(Participant).where(Participant.event_id == event.id, Participant.key == key)
     )
     if ghost is None:
-        ghost = Participant(event_id=event.id, key=key, forgotten=True,
-                            created_at=participant.created_at)
+        ghost = Participant(
+            event_id=event.id, key=key, forgotten=True, created_at=participant.created_at
+        )
         db.session.add(ghost)
         db.session.flush()
     ghost.muted = ghost.muted or participant.muted

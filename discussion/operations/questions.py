@@ -75,7 +75,11 @@ def _ask(
     topic_id = _topic_id(event, topic)
     pending = event.moderation == Moderation.PRE and not policy.moderates(actor.user, event)
     question, created = add_post(
-        Question, participant, post, event_id=event.id, topic_id=topic_id,
+        Question,
+        participant,
+        post,
+        event_id=event.id,
+        topic_id=topic_id,
         status=QuestionStatus.PENDING.value if pending else QuestionStatus.VISIBLE.value,
     )
     if not created:
@@ -100,6 +104,15 @@ def delete_question(work: UnitOfWork, actor: Actor, question_id: int) -> None:
     db.session.delete(question)
     work.publish(similar.touched, event.id, question_id)
     work.publish(live.publish_removed, event.id, question_id, was_public=was_public)
-    work.publish(live.publish_notice, event.id, told, {
-        "question_id": question_id, "action": "deleted", "reason": None,
-        "reason_code": None, "into": None})
+    work.publish(
+        live.publish_notice,
+        event.id,
+        told,
+        {
+            "question_id": question_id,
+            "action": "deleted",
+            "reason": None,
+            "reason_code": None,
+            "into": None,
+        },
+    )

@@ -76,14 +76,22 @@ class UnitOfWork:
         )
 
     def removed(
-        self, event_id: int, question_id: int, *, public: bool, deleted: bool,
+        self,
+        event_id: int,
+        question_id: int,
+        *,
+        public: bool,
+        deleted: bool,
         participant_id: int | None,
     ) -> None:
         """A question left the lists of those who could read it (see QuestionRemoval)."""
         changes = self._changes.setdefault(event_id, _Changes())
         changes.removals[question_id] = {
-            "event_id": event_id, "question_id": question_id, "public": public,
-            "deleted": deleted, "participant_id": participant_id,
+            "event_id": event_id,
+            "question_id": question_id,
+            "public": public,
+            "deleted": deleted,
+            "participant_id": participant_id,
         }
 
     def forget_changes(self) -> None:
@@ -105,8 +113,10 @@ class UnitOfWork:
         for event_id in sorted(self._changes):
             changes = self._changes[event_id]
             version = db.session.execute(
-                update(events).where(events.c.id == event_id)
-                .values(version=events.c.version + 1).returning(events.c.version)
+                update(events)
+                .where(events.c.id == event_id)
+                .values(version=events.c.version + 1)
+                .returning(events.c.version)
             ).scalar_one_or_none()
             if version is None:  # the event itself was deleted
                 continue
@@ -120,8 +130,9 @@ class UnitOfWork:
                 rows = _with_living_authors(list(changes.removals.values()))
                 db.session.execute(insert(removals), [{**row, "version": version} for row in rows])
                 db.session.execute(
-                    delete(removals).where(removals.c.event_id == event_id,
-                                           removals.c.version <= version - window)
+                    delete(removals).where(
+                        removals.c.event_id == event_id, removals.c.version <= version - window
+                    )
                 )
             self.versions[event_id] = version
         db.session.commit()
@@ -135,8 +146,9 @@ class UnitOfWork:
                 try:
                     fn(*args, **kwargs)
                 except Exception:
-                    log.exception("publishing after commit failed (%s)", getattr(
-                        fn, "__name__", fn))
+                    log.exception(
+                        "publishing after commit failed (%s)", getattr(fn, "__name__", fn)
+                    )
         live.note_versions(app, self.versions)
         self._queue.clear()
 
@@ -146,10 +158,16 @@ def _with_living_authors(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     me: whoever comes back with that cookie is someone new, who never saw it)."""
     authors = {row["participant_id"] for row in rows if row["participant_id"] is not None}
     if authors:
-        authors = set(db.session.scalars(select(Participant.id).where(
-            Participant.id.in_(sorted(authors)))))
-    return [{**row, "participant_id": row["participant_id"] if row["participant_id"] in authors
-             else None} for row in rows]
+        authors = set(
+            db.session.scalars(select(Participant.id).where(Participant.id.in_(sorted(authors))))
+        )
+    return [
+        {
+            **row,
+            "participant_id": row["participant_id"] if row["participant_id"] in authors else None,
+        }
+        for row in rows
+    ]
 
 
 def unit_of_work(fn: Callable[Concatenate[UnitOfWork, P], R]) -> Callable[P, R]:
@@ -197,8 +215,10 @@ def _was(obj: Any, attribute: str) -> Any:
 
 def _seen_by(status: str, participant_id: int | None) -> dict[str, Any]:
     """Who besides staff could read a question in this status."""
-    return {"public": policy.question_public(status),
-            "participant_id": participant_id if status == QuestionStatus.PENDING else None}
+    return {
+        "public": policy.question_public(status),
+        "participant_id": participant_id if status == QuestionStatus.PENDING else None,
+    }
 
 
 @event.listens_for(Session, "before_flush")
@@ -218,13 +238,18 @@ def _collect_changed(session: Session, _context: Any, _instances: Any) -> None:
         now = _seen_by(obj.status, obj.participant_id)
         lost_public = before["public"] and not now["public"]
         lost_author = before["participant_id"] is not None and not (
-            now["public"] or now["participant_id"])
+            now["public"] or now["participant_id"]
+        )
         if lost_public or lost_author:
             work.removed(obj.event_id, obj.id, deleted=False, **before)
     for obj in session.deleted:
         if isinstance(obj, Question):
-            work.removed(obj.event_id, obj.id, deleted=True,
-                         **_seen_by(_was(obj, "status"), obj.participant_id))
+            work.removed(
+                obj.event_id,
+                obj.id,
+                deleted=True,
+                **_seen_by(_was(obj, "status"), obj.participant_id),
+            )
 
 
 @event.listens_for(Session, "after_flush")

@@ -77,7 +77,5 @@ def _vote(
         work.touch(event.id, question.id)
         work.publish(live.publish_votes, event.id, {question_id: votes})
     else:
-        votes = db.session.scalar(
-            select(Question.votes).where(Question.id == question.id)
-        ) or 0
+        votes = db.session.scalar(select(Question.votes).where(Question.id == question.id)) or 0
     return VoteResult(id=question_id, votes=votes, voted=up).model_dump(mode="json")

@@ -73,22 +73,23 @@ TIMESTAMP_SCHEMA = {
     "type": "string",
     "pattern": _TIMESTAMP.pattern,
     "description": "ISO 8601 with seconds and a zone; exports write UTC with milliseconds "
-                   "and a Z (2016-12-08T15:04:05.123Z).",
+    "and a Z (2016-12-08T15:04:05.123Z).",
 }
 
 
 def parse_timestamp(value: Any) -> datetime:
     """A time as stored: naive UTC. Strict: ``YYYY-MM-DDTHH:MM:SS[.f]`` and a zone."""
     if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
-        raise ValidationError(ErrorCode.INVALID_TIME,
-                              "'%(field)s' is not an ISO 8601 time with a zone.",
-                              field="time")
+        raise ValidationError(
+            ErrorCode.INVALID_TIME, "'%(field)s' is not an ISO 8601 time with a zone.", field="time"
+        )
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         return moment.astimezone(UTC).replace(tzinfo=None)
     except (ValueError, OverflowError):
-        raise ValidationError(ErrorCode.INVALID_TIME, "'%(field)s' is not a valid time.",
-                              field="time") from None
+        raise ValidationError(
+            ErrorCode.INVALID_TIME, "'%(field)s' is not a valid time.", field="time"
+        ) from None
 
 
 Timestamp = Annotated[datetime, *rule(parse_timestamp, TIMESTAMP_SCHEMA)]
@@ -96,38 +97,61 @@ Timestamp = Annotated[datetime, *rule(parse_timestamp, TIMESTAMP_SCHEMA)]
 # -- numbers and closed sets ----------------------------------------------------------
 
 Count = Annotated[int, Field(strict=True, ge=0, le=INT_MAX)]
-Id = Annotated[int, Field(strict=True, ge=1, le=INT_MAX,
-                          description="An id of the exporting database; it only ties the "
-                                      "archive together (merges, the log).")]
+Id = Annotated[
+    int,
+    Field(
+        strict=True,
+        ge=1,
+        le=INT_MAX,
+        description="An id of the exporting database; it only ties the "
+        "archive together (merges, the log).",
+    ),
+]
 
 
 def _quote(value: Any) -> str:
     if not isinstance(value, str) or value not in {q.value for q in QuoteValue}:
-        raise ValidationError(ErrorCode.INVALID_QUOTE,
-                              "'quote' must be 'named', 'anonymous' or 'none'.")
+        raise ValidationError(
+            ErrorCode.INVALID_QUOTE, "'quote' must be 'named', 'anonymous' or 'none'."
+        )
     return value
 
 
-Quote = Annotated[str, *rule(_quote, {
-    "enum": ["named", "anonymous", "none"],
-    "description": "How the author agreed to be quoted: with their name, anonymously, or "
-                   "not at all (the text stays out of the reports).",
-})]
+Quote = Annotated[
+    str,
+    *rule(
+        _quote,
+        {
+            "enum": ["named", "anonymous", "none"],
+            "description": "How the author agreed to be quoted: with their name, anonymously, or "
+            "not at all (the text stays out of the reports).",
+        },
+    ),
+]
+
+
 def _reason_code(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or value not in {r.value for r in ReasonCodeValue}:
         raise ValidationError(
-            ErrorCode.INVALID_REASON_CODE, "'reason_code' is one of %(codes)s.",
+            ErrorCode.INVALID_REASON_CODE,
+            "'reason_code' is one of %(codes)s.",
             codes=", ".join(r.value for r in ReasonCodeValue),
         )
     return value
 
 
-ReasonCode = Annotated[str | None, *rule(_reason_code, {
-    "anyOf": [{"enum": [r.value for r in ReasonCodeValue]}, {"type": "null"}],
-    "description": "A common reason picked from a list, shown translated.",
-})]
+ReasonCode = Annotated[
+    str | None,
+    *rule(
+        _reason_code,
+        {
+            "anyOf": [{"enum": [r.value for r in ReasonCodeValue]}, {"type": "null"}],
+            "description": "A common reason picked from a list, shown translated.",
+        },
+    ),
+]
 # The actions the log may hold, as a Literal built from the enums (a checker sees a str).
 if TYPE_CHECKING:
     Action: TypeAlias = str
@@ -147,9 +171,12 @@ if TYPE_CHECKING:
     QuestionBody: TypeAlias = str
     CommentBody: TypeAlias = str
 else:
-    Name = Text(AUTHOR_MAX, multiline=False, required=False,
-                description="The author's name: only on posts quoted 'named', never on "
-                "hidden ones.")
+    Name = Text(
+        AUTHOR_MAX,
+        multiline=False,
+        required=False,
+        description="The author's name: only on posts quoted 'named', never on hidden ones.",
+    )
     Licence = Text(LICENCE_MAX, multiline=False)
     Generator = Text(GENERATOR_MAX, multiline=False)
     QuestionBody = Text(QUESTION_MAX)
@@ -264,23 +291,33 @@ class Archive(Record):
         slugs: set[str] = set()
         for i, topic in enumerate(self.topics):
             if topic.slug in slugs:
-                refuse(ErrorCode.DUPLICATE_TOPIC, f"topics[{i}].slug",
-                       f"the topic '{topic.slug}' is given twice")
+                refuse(
+                    ErrorCode.DUPLICATE_TOPIC,
+                    f"topics[{i}].slug",
+                    f"the topic '{topic.slug}' is given twice",
+                )
             slugs.add(topic.slug)
         questions: dict[int, QuestionRecord] = {}
         comments: set[int] = set()
         for i, q in enumerate(self.questions):
             if q.id in questions:
-                refuse(ErrorCode.DUPLICATE_ID,
-                       f"questions[{i}].id", f"the id {q.id} is given twice")
+                refuse(
+                    ErrorCode.DUPLICATE_ID, f"questions[{i}].id", f"the id {q.id} is given twice"
+                )
             questions[q.id] = q
             if q.topic is not None and q.topic not in slugs:
-                refuse(ErrorCode.UNKNOWN_TOPIC, f"questions[{i}].topic",
-                       f"names the topic '{q.topic}', which the archive does not have")
+                refuse(
+                    ErrorCode.UNKNOWN_TOPIC,
+                    f"questions[{i}].topic",
+                    f"names the topic '{q.topic}', which the archive does not have",
+                )
             for j, c in enumerate(q.thread):
                 if c.id in comments:
-                    refuse(ErrorCode.DUPLICATE_ID, f"questions[{i}].thread[{j}].id",
-                           f"the comment id {c.id} is given twice")
+                    refuse(
+                        ErrorCode.DUPLICATE_ID,
+                        f"questions[{i}].thread[{j}].id",
+                        f"the comment id {c.id} is given twice",
+                    )
                 comments.add(c.id)
         for i, q in enumerate(self.questions):
             if q.merged_into is None:
@@ -289,8 +326,11 @@ class Archive(Record):
             if q.merged_into == q.id:
                 refuse(ErrorCode.MERGE_INTO_SELF, where, "a question cannot be merged into itself")
             if q.merged_into not in questions:
-                refuse(ErrorCode.QUESTION_NOT_FOUND, where,
-                       f"names the question {q.merged_into}, which the archive does not have")
+                refuse(
+                    ErrorCode.QUESTION_NOT_FOUND,
+                    where,
+                    f"names the question {q.merged_into}, which the archive does not have",
+                )
             seen, at = {q.id}, questions[q.merged_into]
             while at.merged_into is not None:
                 if at.id in seen or at.merged_into in seen:
@@ -302,11 +342,17 @@ class Archive(Record):
                 at = nxt
         for i, e in enumerate(self.moderation_log):
             if e.question_id is not None and e.question_id not in questions:
-                refuse(ErrorCode.QUESTION_NOT_FOUND, f"moderation_log[{i}].question_id",
-                       f"names the question {e.question_id}, which the archive does not have")
+                refuse(
+                    ErrorCode.QUESTION_NOT_FOUND,
+                    f"moderation_log[{i}].question_id",
+                    f"names the question {e.question_id}, which the archive does not have",
+                )
             if e.comment_id is not None and e.comment_id not in comments:
-                refuse(ErrorCode.COMMENT_NOT_FOUND, f"moderation_log[{i}].comment_id",
-                       f"names the comment {e.comment_id}, which the archive does not have")
+                refuse(
+                    ErrorCode.COMMENT_NOT_FOUND,
+                    f"moderation_log[{i}].comment_id",
+                    f"names the comment {e.comment_id}, which the archive does not have",
+                )
         return self
 
 

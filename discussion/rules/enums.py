@@ -182,10 +182,15 @@ class ErrorCode(enum.StrEnum):
 
 # What a phone sends again later rather than show as refused: the server was too busy,
 # failed, or the socket had not joined yet. Anything else is an answer to show.
-RETRY_LATER = frozenset({
-    ErrorCode.RATE_LIMITED, ErrorCode.BUSY, ErrorCode.INTERNAL,
-    ErrorCode.INTERNAL_SERVER_ERROR, ErrorCode.NOT_JOINED,
-})
+RETRY_LATER = frozenset(
+    {
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.BUSY,
+        ErrorCode.INTERNAL,
+        ErrorCode.INTERNAL_SERVER_ERROR,
+        ErrorCode.NOT_JOINED,
+    }
+)
 
 
 # The notice each question action sends its author, if any.
@@ -224,14 +229,32 @@ class Paper(enum.StrEnum):
 
 # Actions written to the moderation log besides the question actions: what staff did to
 # comments, posts deleted by staff, and changes to the event itself.
-EVENT_LOG_ACTIONS = ("hide_comment", "restore_comment", "delete", "delete_comment",
-                     "create_event", "load_seed", "update_event")
+EVENT_LOG_ACTIONS = (
+    "hide_comment",
+    "restore_comment",
+    "delete",
+    "delete_comment",
+    "create_event",
+    "load_seed",
+    "update_event",
+)
 
 # Moderation actions shown in the public log: what was hidden, changed or muted, and
 # the event's openings and closings. Approvals and highlights are routine, not listed.
-PublicAction = Literal["hide", "restore", "hide_comment", "restore_comment", "merge", "edit",
-                       "mute", "unmute", "delete", "delete_comment", "status:closed",
-                       "status:live"]
+PublicAction = Literal[
+    "hide",
+    "restore",
+    "hide_comment",
+    "restore_comment",
+    "merge",
+    "edit",
+    "mute",
+    "unmute",
+    "delete",
+    "delete_comment",
+    "status:closed",
+    "status:live",
+]
 PUBLIC_ACTIONS: tuple[str, ...] = get_args(PublicAction)
 
 

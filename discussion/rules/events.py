@@ -92,8 +92,11 @@ def moderation_mode(value: Any) -> str:
 
 def retention_days(value: Any) -> int:
     """Days before ``flask purge`` removes personal links: 1 to 3650."""
-    if isinstance(value, bool) or not isinstance(value, int) \
-            or not RETENTION_MIN <= value <= RETENTION_MAX:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not RETENTION_MIN <= value <= RETENTION_MAX
+    ):
         raise ValidationError(ErrorCode.INVALID_RETENTION, "'retention_days' is 1 to 3650.")
     return value
 
@@ -113,8 +116,9 @@ def event_date(value: Any) -> date | None:
 def people(value: Any, field: str, max_len: int = PLACE_MAX) -> list[str]:
     """Speakers or organisers: up to 50 names, each one line."""
     if not isinstance(value, list) or len(value) > LIST_MAX:
-        raise ValidationError(ErrorCode.INVALID_TYPE,
-                              "'%(field)s' must be a list of strings.", field=field)
+        raise ValidationError(
+            ErrorCode.INVALID_TYPE, "'%(field)s' must be a list of strings.", field=field
+        )
     return [str(clean(v, field=field, max_len=max_len, multiline=False)) for v in value]
 
 
@@ -139,7 +143,9 @@ def language_key(value: Any, field: str = "translations") -> str:
         raise ValidationError(
             ErrorCode.INVALID_LANGUAGE,
             "'%(field)s' names an unknown language '%(lang)s' (one of %(languages)s).",
-            field=field, lang=str(value)[:20], languages=", ".join(LANGUAGES),
+            field=field,
+            lang=str(value)[:20],
+            languages=", ".join(LANGUAGES),
         )
     return lang
 
@@ -180,8 +186,9 @@ def _topic_item(value: Any) -> dict[str, Any]:
 
 def given_twice(slug: str) -> ValidationError:
     """The refusal of a topic slug given twice."""
-    return ValidationError(ErrorCode.DUPLICATE_TOPIC,
-                           "The topic '%(slug)s' is given twice.", slug=slug)
+    return ValidationError(
+        ErrorCode.DUPLICATE_TOPIC, "The topic '%(slug)s' is given twice.", slug=slug
+    )
 
 
 def first_repeat(slugs: list[str]) -> int | None:
@@ -203,8 +210,10 @@ def _unique(topics: list[TopicInput]) -> list[TopicInput]:
 
 def _stored(given: dict[str, EventTexts | None]) -> dict[str, dict[str, str] | None]:
     """Texts by language as they are applied: a language without any text is removed."""
-    return {lang: (texts.model_dump(exclude_none=True) or None) if texts else None
-            for lang, texts in given.items()}
+    return {
+        lang: (texts.model_dump(exclude_none=True) or None) if texts else None
+        for lang, texts in given.items()
+    }
 
 
 def merge_translations(
@@ -273,24 +282,69 @@ else:
     Person = Text(PLACE_MAX, multiline=False)
     TopicName = Text(TOPIC_MAX, multiline=False)
 
-Code = Annotated[str, rule(event_code), WithJsonSchema({
-    "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{1,31}$",
-    "description": "An event's join code, in any case (stored lower-case)."})]
-Slug = Annotated[str, rule(topic_slug), WithJsonSchema({
-    "type": "string", "pattern": SLUG_RE.pattern, "maxLength": 64})]
-Status = Annotated[str, rule(event_status), WithJsonSchema({
-    "type": "string", "enum": [s.value for s in EventStatus]})]
-ModerationMode = Annotated[str, rule(moderation_mode), WithJsonSchema({
-    "type": "string", "enum": [m.value for m in Moderation],
-    "description": "`post`: moderated after they show; `pre`: approved before."})]
-Retention = Annotated[int, rule(retention_days), WithJsonSchema({
-    "type": "integer", "minimum": RETENTION_MIN, "maximum": RETENTION_MAX,
-    "description": "Days before `flask purge` removes the links between posts and people."})]
-Day = Annotated[date | None, rule(event_date), WithJsonSchema(_nullable({
-    "type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$",
-    "description": "The day of the event, YYYY-MM-DD; null: none."}))]
-People = Annotated[list[str], rule(people), WithJsonSchema({
-    "type": "array", "items": _schema(Person), "maxItems": LIST_MAX})]
+Code = Annotated[
+    str,
+    rule(event_code),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{1,31}$",
+            "description": "An event's join code, in any case (stored lower-case).",
+        }
+    ),
+]
+Slug = Annotated[
+    str,
+    rule(topic_slug),
+    WithJsonSchema({"type": "string", "pattern": SLUG_RE.pattern, "maxLength": 64}),
+]
+Status = Annotated[
+    str,
+    rule(event_status),
+    WithJsonSchema({"type": "string", "enum": [s.value for s in EventStatus]}),
+]
+ModerationMode = Annotated[
+    str,
+    rule(moderation_mode),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [m.value for m in Moderation],
+            "description": "`post`: moderated after they show; `pre`: approved before.",
+        }
+    ),
+]
+Retention = Annotated[
+    int,
+    rule(retention_days),
+    WithJsonSchema(
+        {
+            "type": "integer",
+            "minimum": RETENTION_MIN,
+            "maximum": RETENTION_MAX,
+            "description": "Days before `flask purge` removes the links between posts and people.",
+        }
+    ),
+]
+Day = Annotated[
+    date | None,
+    rule(event_date),
+    WithJsonSchema(
+        _nullable(
+            {
+                "type": "string",
+                "format": "date",
+                "pattern": r"^\d{4}-\d{2}-\d{2}$",
+                "description": "The day of the event, YYYY-MM-DD; null: none.",
+            }
+        )
+    ),
+]
+People = Annotated[
+    list[str],
+    rule(people),
+    WithJsonSchema({"type": "array", "items": _schema(Person), "maxItems": LIST_MAX}),
+]
 # The time zone as the API takes it: null (or empty) sets UTC again.
 Zone = Annotated[str, rule(check_timezone), WithJsonSchema(_nullable(_schema(TimeZoneName)))]
 
@@ -316,25 +370,47 @@ else:
         dict[Language, EventTexts | None],
         rule(an_object),
         after(_stored),
-        WithJsonSchema({
-            "type": "object",
-            "properties": {lang: _nullable(_schema(EventTexts)) for lang in LANGUAGES},
-            "additionalProperties": False,
-            "description": "The event's own texts per language. A language given replaces that "
-            "language's texts; `null` or `{}` removes it; the others are kept. Unknown keys "
-            "are refused.",
-        }),
+        WithJsonSchema(
+            {
+                "type": "object",
+                "properties": {lang: _nullable(_schema(EventTexts)) for lang in LANGUAGES},
+                "additionalProperties": False,
+                "description": "The event's own texts per language. A language given replaces that "
+                "language's texts; `null` or `{}` removes it; the others are kept. Unknown keys "
+                "are refused.",
+            }
+        ),
     ]
-TopicNames = Annotated[dict[str, str], rule(topic_names), WithJsonSchema({
-    "type": "object",
-    "properties": {lang: _schema(Text(TOPIC_MAX, multiline=False, required=False))
-                   for lang in LANGUAGES},
-    "additionalProperties": False,
-    "description": "The name in other languages; left out, the topic keeps the names it has.",
-})]
-GivenSlug = Annotated[str, rule(_given_slug), WithJsonSchema(_nullable({
-    "type": "string", "maxLength": 64, "pattern": "^([a-z0-9][a-z0-9-]{0,63})?$",
-    "description": "Made from the name when empty."}))]
+TopicNames = Annotated[
+    dict[str, str],
+    rule(topic_names),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "properties": {
+                lang: _schema(Text(TOPIC_MAX, multiline=False, required=False))
+                for lang in LANGUAGES
+            },
+            "additionalProperties": False,
+            "description": "The name in other languages; left out, the topic keeps the names "
+            "it has.",
+        }
+    ),
+]
+GivenSlug = Annotated[
+    str,
+    rule(_given_slug),
+    WithJsonSchema(
+        _nullable(
+            {
+                "type": "string",
+                "maxLength": 64,
+                "pattern": "^([a-z0-9][a-z0-9-]{0,63})?$",
+                "description": "Made from the name when empty.",
+            }
+        )
+    ),
+]
 
 
 class TopicInput(BaseModel):
@@ -360,21 +436,48 @@ class TopicInput(BaseModel):
         return self
 
 
-Topics = Annotated[list[TopicInput], rule(topic_list), after(_unique), WithJsonSchema({
-    "type": "array",
-    "items": {"anyOf": [_schema(Text(TOPIC_MAX, multiline=False,
-                                     description="A topic name; its slug is made from it.")),
-                        _schema(TopicInput)]},
-    "maxItems": LIST_MAX,
-    "description": "Replaces the topics, in display order; slugs are unique.",
-})]
-Emails = Annotated[list[str], rule(emails), WithJsonSchema({
-    "type": "array",
-    "items": _schema(Text(EMAIL_MAX, multiline=False,
-                          description="The email of an existing staff account.")),
-    "maxItems": LIST_MAX,
-    "description": "Replaces the event's moderators.",
-})]
+Topics = Annotated[
+    list[TopicInput],
+    rule(topic_list),
+    after(_unique),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {
+                "anyOf": [
+                    _schema(
+                        Text(
+                            TOPIC_MAX,
+                            multiline=False,
+                            description="A topic name; its slug is made from it.",
+                        )
+                    ),
+                    _schema(TopicInput),
+                ]
+            },
+            "maxItems": LIST_MAX,
+            "description": "Replaces the topics, in display order; slugs are unique.",
+        }
+    ),
+]
+Emails = Annotated[
+    list[str],
+    rule(emails),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": _schema(
+                Text(
+                    EMAIL_MAX,
+                    multiline=False,
+                    description="The email of an existing staff account.",
+                )
+            ),
+            "maxItems": LIST_MAX,
+            "description": "Replaces the event's moderators.",
+        }
+    ),
+]
 
 
 # -- the models --------------------------------------------------------------------------
@@ -395,12 +498,23 @@ class EventFields(BaseModel):
     title: Title = left_out()
     description: LongText = None
     place: Place = None
-    moderator: Text(PLACE_MAX, multiline=False, required=False,  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
-                    description="The moderator, as shown.") = None
-    policy: Text(LONG_MAX, required=False,  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
-                 description="The moderation policy participants see.") = None
-    licence: Text(LICENCE_MAX, multiline=False, required=False,  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
-                  description="The contribution licence.") = None
+    moderator: Text(  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
+        PLACE_MAX,
+        multiline=False,
+        required=False,
+        description="The moderator, as shown.",
+    ) = None
+    policy: Text(  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
+        LONG_MAX,
+        required=False,
+        description="The moderation policy participants see.",
+    ) = None
+    licence: Text(  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
+        LICENCE_MAX,
+        multiline=False,
+        required=False,
+        description="The contribution licence.",
+    ) = None
     status: Status = left_out()
     moderation: ModerationMode = left_out()
     retention_days: Retention = left_out()
@@ -450,8 +564,12 @@ class EventChanges(EventInput):
     """PATCH /events/<code>: the fields given change, the others stay. Moderators may
     change `status` and `moderation`; organisers anything."""
 
-    reason: Text(REASON_MAX, multiline=False, required=False,  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
-                 description="Why the status or moderation mode changes; logged.") = None
+    reason: Text(  # type: ignore[valid-type]  # Text() builds the Annotated type at run time
+        REASON_MAX,
+        multiline=False,
+        required=False,
+        description="Why the status or moderation mode changes; logged.",
+    ) = None
 
 
 def parse_event(model: type[EventInput], payload: dict[str, Any]) -> dict[str, Any]:
@@ -468,8 +586,9 @@ def _refusal(model: type[BaseModel], error: ErrorDetails) -> ValidationError:
     if loc[:1] == ("translations",) and len(loc) >= 2 and loc[2:3] != ("[key]",):
         where = f"translations.{language(loc[1]) or loc[1]}"
         if len(loc) == 2:  # a language's texts are not an object
-            return ValidationError(ErrorCode.INVALID_TYPE,
-                                   "'%(field)s' must be an object.", field=where)
+            return ValidationError(
+                ErrorCode.INVALID_TYPE, "'%(field)s' must be an object.", field=where
+            )
         return placed(where, problem({**error, "loc": loc[2:]}))
     if error["type"] == "missing":
         return missing(model, str(loc[-1]))

@@ -72,11 +72,13 @@ def problem(error: ErrorDetails) -> ValidationError:
     if kind == "missing":
         return ValidationError(ErrorCode.EMPTY, "'%(field)s' is required.", field=field)
     if kind in ("bool_type", "bool_parsing"):
-        return ValidationError(ErrorCode.INVALID_TYPE,
-                               "'%(field)s' must be true or false.", field=field)
+        return ValidationError(
+            ErrorCode.INVALID_TYPE, "'%(field)s' must be true or false.", field=field
+        )
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return ValidationError(ErrorCode.INVALID_TYPE,
-                               "'%(field)s' must be an integer.", field=field)
+        return ValidationError(
+            ErrorCode.INVALID_TYPE, "'%(field)s' must be an integer.", field=field
+        )
     if kind == "string_type":
         return ValidationError(ErrorCode.INVALID_TYPE, "'%(field)s' must be a string.", field=field)
     if kind == "list_type":
@@ -105,6 +107,7 @@ def missing(model: type[BaseModel], field: str) -> ValidationError:
                 except TypeError:  # a check that takes no field information
                     check(None)
             except PydanticCustomError as exc:
-                return ValidationError(ErrorCode(exc.type), exc.message_template,
-                                       **(exc.context or {}))
+                return ValidationError(
+                    ErrorCode(exc.type), exc.message_template, **(exc.context or {})
+                )
     return ValidationError(ErrorCode.EMPTY, "'%(field)s' is required.", field=field)

@@ -43,8 +43,9 @@ def _fail(code: ErrorCode, template: str, **params: Any) -> PydanticCustomError:
 
 def _id(value: Any, info: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(ErrorCode.INVALID_TYPE,
-                    "'%(field)s' must be an integer.", field=info.field_name)
+        raise _fail(
+            ErrorCode.INVALID_TYPE, "'%(field)s' must be an integer.", field=info.field_name
+        )
     if not 0 < value <= ID_MAX:
         raise _fail(ErrorCode.INVALID_ID, "'%(field)s' is out of range.", field=info.field_name)
     return value
@@ -52,8 +53,9 @@ def _id(value: Any, info: Any) -> int:
 
 def _boolean(value: Any, info: Any) -> bool:
     if not isinstance(value, bool):
-        raise _fail(ErrorCode.INVALID_TYPE,
-                    "'%(field)s' must be true or false.", field=info.field_name)
+        raise _fail(
+            ErrorCode.INVALID_TYPE, "'%(field)s' must be true or false.", field=info.field_name
+        )
     return value
 
 
@@ -63,8 +65,9 @@ def _quote(value: Any) -> Quote:
     try:
         return Quote(value)
     except (ValueError, TypeError):
-        raise _fail(ErrorCode.INVALID_QUOTE,
-                    "'quote' must be 'named', 'anonymous' or 'none'.") from None
+        raise _fail(
+            ErrorCode.INVALID_QUOTE, "'quote' must be 'named', 'anonymous' or 'none'."
+        ) from None
 
 
 def _client_id(value: Any) -> str | None:
@@ -82,8 +85,9 @@ def _short(value: Any, info: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 64:
-        raise _fail(ErrorCode.INVALID_TYPE,
-                    "'%(field)s' must be a short string.", field=info.field_name)
+        raise _fail(
+            ErrorCode.INVALID_TYPE, "'%(field)s' must be a short string.", field=info.field_name
+        )
     return value
 
 
@@ -99,10 +103,14 @@ def _choice(enum_type: Any, field: str) -> Any:
             return enum_type(value)
         except (ValueError, TypeError):
             if field == "reason_code":
-                raise _fail(ErrorCode.INVALID_REASON_CODE, "'reason_code' is one of %(codes)s.",
-                            codes=values) from None
-            raise _fail(ErrorCode.INVALID_ACTION, "'action' is one of %(actions)s.",
-                        actions=values) from None
+                raise _fail(
+                    ErrorCode.INVALID_REASON_CODE,
+                    "'reason_code' is one of %(codes)s.",
+                    codes=values,
+                ) from None
+            raise _fail(
+                ErrorCode.INVALID_ACTION, "'action' is one of %(actions)s.", actions=values
+            ) from None
 
     return check
 
@@ -111,31 +119,66 @@ def _reason_code(value: Any) -> ReasonCode | None:
     return None if value in (None, "") else _choice(ReasonCode, "reason_code")(value)
 
 
-Id = Annotated[int, BeforeValidator(_id),
-               WithJsonSchema({"type": "integer", "minimum": 1, "maximum": ID_MAX})]
+Id = Annotated[
+    int, BeforeValidator(_id), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": ID_MAX})
+]
 Boolean = Annotated[bool, BeforeValidator(_boolean), WithJsonSchema({"type": "boolean"})]
-QuoteField = Annotated[Quote, BeforeValidator(_quote), WithJsonSchema({
-    "anyOf": [{"type": "string", "enum": [q.value for q in Quote]}, {"type": "null"}],
-    "default": Quote.ANONYMOUS.value,
-    "description": "How the post may be quoted in reports: `named` (needs `author`), "
-    "`anonymous` (the default) or `none` (counted, never quoted)."})]
-ClientId = Annotated[str | None, BeforeValidator(_client_id), WithJsonSchema({
-    "anyOf": [{"type": "string", "pattern": CLIENT_ID_RE.pattern}, {"type": "null"}],
-    "description": "The client's idempotency key: a post repeated with it is stored once."})]
-TopicSlug = Annotated[str | None, BeforeValidator(_short), WithJsonSchema({
-    "anyOf": [{"type": "string", "maxLength": 64}, {"type": "null"}],
-    "description": "A topic slug of the event."})]
-ReasonCodeField = Annotated[ReasonCode | None, BeforeValidator(_reason_code), WithJsonSchema({
-    "anyOf": [{"type": "string", "enum": [r.value for r in ReasonCode]}, {"type": "null"}],
-    "description": "A common reason picked with one click, stored as this code and shown "
-    "translated; the free-text `reason` may add to it."})]
+QuoteField = Annotated[
+    Quote,
+    BeforeValidator(_quote),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "enum": [q.value for q in Quote]}, {"type": "null"}],
+            "default": Quote.ANONYMOUS.value,
+            "description": "How the post may be quoted in reports: `named` (needs `author`), "
+            "`anonymous` (the default) or `none` (counted, never quoted).",
+        }
+    ),
+]
+ClientId = Annotated[
+    str | None,
+    BeforeValidator(_client_id),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": CLIENT_ID_RE.pattern}, {"type": "null"}],
+            "description": "The client's idempotency key: a post repeated with it is stored once.",
+        }
+    ),
+]
+TopicSlug = Annotated[
+    str | None,
+    BeforeValidator(_short),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "maxLength": 64}, {"type": "null"}],
+            "description": "A topic slug of the event.",
+        }
+    ),
+]
+ReasonCodeField = Annotated[
+    ReasonCode | None,
+    BeforeValidator(_reason_code),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "enum": [r.value for r in ReasonCode]}, {"type": "null"}],
+            "description": "A common reason picked with one click, stored as this code and shown "
+            "translated; the free-text `reason` may add to it.",
+        }
+    ),
+]
 if TYPE_CHECKING:
     # Text() builds the field's Annotated type at run time; to a type checker it is
     # the value the field holds.
     Reason = str | None
 else:
-    Reason = Text(REASON_MAX, multiline=False, required=False,
-                  description="Why; logged, and shown in the public record for public actions.")
+    Reason = Text(
+        REASON_MAX,
+        multiline=False,
+        required=False,
+        description="Why; logged, and shown in the public record for public actions.",
+    )
+
+
 def _author(value: Any) -> str | None:
     """The optional name a post is signed with; its limit said as a person would say it."""
     try:
@@ -143,13 +186,23 @@ def _author(value: Any) -> str | None:
     except ValidationError as exc:
         if exc.code != ErrorCode.TOO_LONG:
             raise PydanticCustomError(exc.code, exc.template, exc.params) from None
-        raise _fail(ErrorCode.TOO_LONG, "Your name is too long: please keep it to %(max_len)s "
-                    "characters.", max_len=AUTHOR_MAX) from None
+        raise _fail(
+            ErrorCode.TOO_LONG,
+            "Your name is too long: please keep it to %(max_len)s characters.",
+            max_len=AUTHOR_MAX,
+        ) from None
 
 
-Author = Annotated[str | None, BeforeValidator(_author), WithJsonSchema({
-    "anyOf": [{"type": "string", "maxLength": AUTHOR_MAX}, {"type": "null"}],
-    "description": f"A name to show: one line, at most {AUTHOR_MAX} characters."})]
+Author = Annotated[
+    str | None,
+    BeforeValidator(_author),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "maxLength": AUTHOR_MAX}, {"type": "null"}],
+            "description": f"A name to show: one line, at most {AUTHOR_MAX} characters.",
+        }
+    ),
+]
 
 
 class Body(BaseModel):
@@ -202,16 +255,30 @@ class SocketVote(Body):
 class QuestionModeration(Body):
     """POST /questions/<id>/moderate, socket ``moderate`` with ``question_id``."""
 
-    action: Annotated[QuestionAction, BeforeValidator(_choice(QuestionAction, "action")),
-                      WithJsonSchema({"type": "string", "enum": [a.value for a in QuestionAction]})]
+    action: Annotated[
+        QuestionAction,
+        BeforeValidator(_choice(QuestionAction, "action")),
+        WithJsonSchema({"type": "string", "enum": [a.value for a in QuestionAction]}),
+    ]
     reason: Reason = None
     reason_code: ReasonCodeField = None
-    body: Text(QUESTION_MAX, required=False,  # type: ignore[valid-type]  # a run-time Annotated str
-               description="The corrected text (`edit` only).") = None
-    into: Annotated[int | None, BeforeValidator(lambda v, i: None if v is None else _id(v, i)),
-                    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": ID_MAX,
-                                    "description": "The question to merge into (`merge` only)."})
-                    ] = None
+    body: Text(  # type: ignore[valid-type]  # a run-time Annotated str
+        QUESTION_MAX,
+        required=False,
+        description="The corrected text (`edit` only).",
+    ) = None
+    into: Annotated[
+        int | None,
+        BeforeValidator(lambda v, i: None if v is None else _id(v, i)),
+        WithJsonSchema(
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": ID_MAX,
+                "description": "The question to merge into (`merge` only).",
+            }
+        ),
+    ] = None
 
     @model_validator(mode="after")
     def _what_the_action_needs(self) -> Self:
@@ -229,8 +296,11 @@ class SocketQuestionModeration(QuestionModeration):
 class CommentModeration(Body):
     """POST /comments/<id>/moderate, socket ``moderate`` with ``comment_id``."""
 
-    action: Annotated[CommentAction, BeforeValidator(_choice(CommentAction, "action")),
-                      WithJsonSchema({"type": "string", "enum": [a.value for a in CommentAction]})]
+    action: Annotated[
+        CommentAction,
+        BeforeValidator(_choice(CommentAction, "action")),
+        WithJsonSchema({"type": "string", "enum": [a.value for a in CommentAction]}),
+    ]
     reason: Reason = None
     reason_code: ReasonCodeField = None
 
@@ -288,9 +358,18 @@ def _domain_error(model: type[BaseModel], exc: PydanticError) -> ValidationError
 
 
 # The codes the validators above and rules.text raise (everything else is a type error).
-_OUR_CODES = frozenset({
-    ErrorCode.EMPTY, ErrorCode.INVALID_TYPE, ErrorCode.CONTROL_CHARACTERS, ErrorCode.TOO_LONG,
-    ErrorCode.INVALID_QUOTE, ErrorCode.INVALID_CLIENT_ID, ErrorCode.NAME_REQUIRED,
-    ErrorCode.INVALID_ID, ErrorCode.INVALID_ACTION, ErrorCode.INVALID_REASON_CODE,
-    ErrorCode.INVALID_CODE,
-})
+_OUR_CODES = frozenset(
+    {
+        ErrorCode.EMPTY,
+        ErrorCode.INVALID_TYPE,
+        ErrorCode.CONTROL_CHARACTERS,
+        ErrorCode.TOO_LONG,
+        ErrorCode.INVALID_QUOTE,
+        ErrorCode.INVALID_CLIENT_ID,
+        ErrorCode.NAME_REQUIRED,
+        ErrorCode.INVALID_ID,
+        ErrorCode.INVALID_ACTION,
+        ErrorCode.INVALID_REASON_CODE,
+        ErrorCode.INVALID_CODE,
+    }
+)

@@ -33,15 +33,24 @@ from .text import AUTHOR_MAX, CODE_RE, SLUG_RE, TITLE_MAX, TOPIC_MAX
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Count = Annotated[int, Field(ge=0)]
-Timestamp = Annotated[str, Field(description="UTC, ISO 8601 with milliseconds and a Z.",
-                                 json_schema_extra={"format": "date-time"})]
+Timestamp = Annotated[
+    str,
+    Field(
+        description="UTC, ISO 8601 with milliseconds and a Z.",
+        json_schema_extra={"format": "date-time"},
+    ),
+]
 Slug = Annotated[str, Field(max_length=64, pattern=SLUG_RE.pattern)]
 TopicText = Annotated[str, Field(max_length=TOPIC_MAX)]
 Title = Annotated[str, Field(max_length=TITLE_MAX)]
 Author = Annotated[str, Field(max_length=AUTHOR_MAX)]
-ReasonCodeField = Annotated[ReasonCode | None, Field(
-    description="A common reason picked with one click, stored as this code and shown "
-    "translated; the free-text `reason` may add to it.")]
+ReasonCodeField = Annotated[
+    ReasonCode | None,
+    Field(
+        description="A common reason picked with one click, stored as this code and shown "
+        "translated; the free-text `reason` may add to it."
+    ),
+]
 
 
 class Shape(BaseModel):
@@ -58,14 +67,16 @@ class Question(Shape):
     """A question as participants see it."""
 
     id: Id
-    body: str = Field(min_length=1, description="At most 500 characters as people see them "
-                      "(grapheme clusters).")
+    body: str = Field(
+        min_length=1, description="At most 500 characters as people see them (grapheme clusters)."
+    )
     topic: str | None = Field(max_length=64, description="A topic slug of the event.")
     votes: Count
     comments: Count = Field(description="Visible comments in the thread.")
     status: QuestionStatus = Field(
         description="`pending`: waiting for approval (pre-moderation), seen by staff and "
-        "its author; `visible`; `answered`; `hidden`: seen by staff only.")
+        "its author; `visible`; `answered`; `hidden`: seen by staff only."
+    )
     seeded: bool = Field(description="One of the organisers' open questions.")
     author: Author | None = Field(description="The name given, if any.")
     created_at: Timestamp
@@ -85,7 +96,8 @@ class StaffQuestion(Question):
     author_muted: bool = Field(description="Whether a moderator paused its author's posting.")
     duplicate_of: Id | None = Field(
         description="The earlier visible or answered question this one probably repeats "
-        "(a possible duplicate to merge into), or null. Never set on hidden questions.")
+        "(a possible duplicate to merge into), or null. Never set on hidden questions."
+    )
 
 
 class QuestionList(Shape):
@@ -182,10 +194,14 @@ class _EventFields(Shape):
     moderator: str
     speakers: list[str]
     organisers: list[str]
-    status: EventStatus = Field(description="`draft` events are seen by staff only; only "
-                                "`live` events take new posts and votes.")
-    moderation: Moderation = Field(description="`pre`: participants' questions wait for "
-                                   "approval; `post`: they are visible at once.")
+    status: EventStatus = Field(
+        description="`draft` events are seen by staff only; only "
+        "`live` events take new posts and votes."
+    )
+    moderation: Moderation = Field(
+        description="`pre`: participants' questions wait for "
+        "approval; `post`: they are visible at once."
+    )
     licence: str = Field(description="The contribution licence exports carry.")
 
 
@@ -197,7 +213,8 @@ class Event(_EventFields):
     topics: list[Topic]
     original: OriginalTexts
     translations: dict[Language, EventTexts] = Field(
-        description="The event's own texts in other languages.")
+        description="The event's own texts in other languages."
+    )
 
 
 class EventSummary(_EventFields):
@@ -254,8 +271,7 @@ class PublicModeration(Shape):
 
     policy: str = Field(description="The event's moderation policy.")
     hidden: HiddenCounts
-    entries: list[PublicModerationEntry] = Field(
-        description="Newest first; never the hidden text.")
+    entries: list[PublicModerationEntry] = Field(description="Newest first; never the hidden text.")
 
 
 LOG_ACTIONS = (
@@ -303,9 +319,23 @@ class Error(Shape):
 
 # Every answer component of the OpenAPI document, by the name clients know it by.
 ANSWERS: tuple[type[BaseModel], ...] = (
-    Error, Topic, Event, EventList, SeedResult, Question, StaffQuestion, QuestionList,
-    SimilarQuestions, Comment, StaffComment, CommentList, VoteResult, ForgetMeResult,
-    PublicModeration, ModerationLog, EventSummary,
+    Error,
+    Topic,
+    Event,
+    EventList,
+    SeedResult,
+    Question,
+    StaffQuestion,
+    QuestionList,
+    SimilarQuestions,
+    Comment,
+    StaffComment,
+    CommentList,
+    VoteResult,
+    ForgetMeResult,
+    PublicModeration,
+    ModerationLog,
+    EventSummary,
 )
 
 

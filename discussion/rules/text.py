@@ -44,8 +44,7 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # paragraph separators, bidi embeddings, overrides and isolates (they can disguise text
 # on the board), and lone surrogates (which no encoding can carry).
 _FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-    "\ud800-\udfff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 # Characters that show nothing: a text of only these is empty.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me", "Cs"})
@@ -66,8 +65,7 @@ def length(text: str) -> int:
 def is_invisible(text: str) -> bool:
     """Whether a text shows nothing at all (white space, zero-width, fillers)."""
     return all(
-        ch in _INVISIBLE_EXTRA or unicodedata.category(ch) in _INVISIBLE_CATEGORIES
-        for ch in text
+        ch in _INVISIBLE_EXTRA or unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in text
     )
 
 
@@ -118,13 +116,16 @@ def Text(
     def check(value: Any, info: Any) -> str | None:
         field = info.field_name or "text"
         try:
-            return clean(value, field=field, max_len=max_len, multiline=multiline,
-                         required=required)
+            return clean(
+                value, field=field, max_len=max_len, multiline=multiline, required=required
+            )
         except ValidationError as exc:
             raise PydanticCustomError(exc.code, exc.template, exc.params) from None
 
-    note = (f"At most {max_len} characters as people see them (grapheme clusters), after "
-            "trimming and NFC; a text within maxLength code points always fits.")
+    note = (
+        f"At most {max_len} characters as people see them (grapheme clusters), after "
+        "trimming and NFC; a text within maxLength code points always fits."
+    )
     if not multiline:
         note += " One line: line breaks become spaces."
     if not required:
@@ -139,5 +140,6 @@ def Text(
         schema["minLength"] = 1
     else:
         schema = {"anyOf": [schema, {"type": "null"}]}
-    return Annotated[str | None if not required else str,
-                     BeforeValidator(check), WithJsonSchema(schema)]
+    return Annotated[
+        str | None if not required else str, BeforeValidator(check), WithJsonSchema(schema)
+    ]

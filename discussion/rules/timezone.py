@@ -67,12 +67,14 @@ def _check(value: Any, info: Any) -> str:
 TimeZoneName = Annotated[
     str,
     BeforeValidator(_check),
-    WithJsonSchema({
-        "type": "string",
-        "maxLength": TIMEZONE_MAX,
-        "pattern": _NAME.pattern,
-        "default": DEFAULT_TIMEZONE,
-        "description": "An IANA time zone name (e.g. America/Mexico_City) the reports show "
-                       "times in. Times themselves are always stored in UTC.",
-    }),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": TIMEZONE_MAX,
+            "pattern": _NAME.pattern,
+            "default": DEFAULT_TIMEZONE,
+            "description": "An IANA time zone name (e.g. America/Mexico_City) the reports show "
+            "times in. Times themselves are always stored in UTC.",
+        }
+    ),
 ]

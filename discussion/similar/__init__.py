@@ -99,26 +99,29 @@ def fingerprint(conn: Connection, event_id: int) -> Hashable:
     change of a question's text or status by staff writes a moderation-log entry. One
     cheap query: when events gain a change counter, this becomes a read of that counter.
     """
+
     def of_questions(column: ColumnElement[Any]) -> ScalarSelect[Any]:
         return select(column).where(Question.event_id == event_id).scalar_subquery()
 
-    return tuple(conn.execute(select(
-        of_questions(func.count(Question.id)),
-        of_questions(func.max(Question.id)),
-        of_questions(func.max(Question.created_at)),
-        select(func.max(ModerationEntry.id))
-        .where(ModerationEntry.event_id == event_id)
-        .scalar_subquery(),
-    )).one())
+    return tuple(
+        conn.execute(
+            select(
+                of_questions(func.count(Question.id)),
+                of_questions(func.max(Question.id)),
+                of_questions(func.max(Question.created_at)),
+                select(func.max(ModerationEntry.id))
+                .where(ModerationEntry.event_id == event_id)
+                .scalar_subquery(),
+            )
+        ).one()
+    )
 
 
 def _rows(
     conn: Connection, event_id: int, ids: Iterable[int] | None = None
 ) -> list[tuple[int, str, bool]]:
     """(id, body, searchable) of the event's questions (or of these ones)."""
-    stmt = select(Question.id, Question.body, Question.status).where(
-        Question.event_id == event_id
-    )
+    stmt = select(Question.id, Question.body, Question.status).where(Question.event_id == event_id)
     if ids is not None:
         stmt = stmt.where(Question.id.in_(list(ids)))
     return [(row.id, row.body, row.status in SEARCHABLE) for row in conn.execute(stmt)]

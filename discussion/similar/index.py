@@ -66,8 +66,9 @@ class _Space:
             out[f] = w * idf * idf
         return out, math.sqrt(norm) or 1.0
 
-    def cosine(self, query: dict[str, float], qnorm: float, doc: int,
-               weights: dict[str, float]) -> float:
+    def cosine(
+        self, query: dict[str, float], qnorm: float, doc: int, weights: dict[str, float]
+    ) -> float:
         """The cosine of a prepared query with one document, from the document's counts."""
         if len(weights) < len(query):
             dot = sum(query[f] * w for f, w in weights.items() if f in query)
@@ -158,8 +159,9 @@ class EventIndex:
         total = len(self.docs)
         words, wnorm = self.words.query(query.words, total)
         grams, gnorm = self.grams.query(query.grams, total)
-        return (WORD_WEIGHT * self.words.cosine(words, wnorm, doc, feats.words)
-                + (1 - WORD_WEIGHT) * self.grams.cosine(grams, gnorm, doc, feats.grams))
+        return WORD_WEIGHT * self.words.cosine(words, wnorm, doc, feats.words) + (
+            1 - WORD_WEIGHT
+        ) * self.grams.cosine(grams, gnorm, doc, feats.grams)
 
     def search(
         self,
@@ -201,18 +203,16 @@ class EventIndex:
                     partial[doc] = partial.get(doc, 0.0) + weight * dw / norms[doc]
         if before is not None or exclude is not None:
             partial = {
-                d: v for d, v in partial.items()
-                if d != exclude and (before is None or d < before)
+                d: v for d, v in partial.items() if d != exclude and (before is None or d < before)
             }
         if total > EXHAUSTIVE_UP_TO:
             candidates = heapq.nlargest(CANDIDATES, partial, key=partial.__getitem__)
             partial = {}
             for doc in candidates:
                 feats = self.docs[doc]
-                partial[doc] = (
-                    WORD_WEIGHT * self.words.cosine(words, wnorm, doc, feats.words)
-                    + (1 - WORD_WEIGHT) * self.grams.cosine(grams, gnorm, doc, feats.grams)
-                )
+                partial[doc] = WORD_WEIGHT * self.words.cosine(words, wnorm, doc, feats.words) + (
+                    1 - WORD_WEIGHT
+                ) * self.grams.cosine(grams, gnorm, doc, feats.grams)
         found = [(doc, score) for doc, score in partial.items() if score >= threshold]
         found.sort(key=lambda item: (-item[1], item[0]))
         return found[:limit]

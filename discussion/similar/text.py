@@ -99,7 +99,8 @@ def content_words(text: str) -> tuple[list[str], str]:
     # Stop words of the text's own language always go; those of the other languages only
     # when very short (a, e, o, de, no ...), since "dado" or "pode" may carry meaning.
     words = [
-        t for t in tokens
+        t
+        for t in tokens
         if t not in stop and not (len(t) <= 3 and t in ALL_STOP_WORDS) and len(t) > 1
     ]
     return words, lang
@@ -116,7 +117,7 @@ def features(text: str) -> Features:
         word_counts.update(word_features(token, lang))
         padded = f" {token} "
         for n in GRAM_SIZES:
-            gram_counts.update(padded[i:i + n] for i in range(len(padded) - n + 1))
+            gram_counts.update(padded[i : i + n] for i in range(len(padded) - n + 1))
     return Features(
         words={f: 1.0 + math.log(c) for f, c in word_counts.items()},
         grams={f: 1.0 + math.log(c) for f, c in gram_counts.items()},

@@ -65,12 +65,17 @@ ALL_STOP_WORDS: frozenset[str] = frozenset().union(*STOP_WORDS.values())
 
 # Words that tell one language from the others in a short question (beside stop words).
 MARKERS: dict[str, frozenset[str]] = {
-    "es": _words("el los las del y es son esta estan una unos como cuando donde quien "
-                 "deberia pueden puede hay muy pero porque tambien"),
-    "pt": _words("o os do dos da das e sao uma um em no na nos nas como quando onde quem "
-                 "deveria podem pode ha muito mas porque tambem nao pelo pela"),
-    "en": _words("the of and is are what who how when where should can do does will "
-                 "would there their which"),
+    "es": _words(
+        "el los las del y es son esta estan una unos como cuando donde quien "
+        "deberia pueden puede hay muy pero porque tambien"
+    ),
+    "pt": _words(
+        "o os do dos da das e sao uma um em no na nos nas como quando onde quem "
+        "deveria podem pode ha muito mas porque tambem nao pelo pela"
+    ),
+    "en": _words(
+        "the of and is are what who how when where should can do does will would there their which"
+    ),
 }
 
 LEXICON_FILE = Path(__file__).with_name("lexicon.txt")
