@@ -32,7 +32,8 @@ from .rules import access as policy
 from .rules import schemas, shapes
 from .rules.access import Need, access
 from .rules.enums import ErrorCode
-from .rules.events import EventChanges, NewEvent, event_status, parse_event
+from .rules.event_rules import event_status
+from .rules.events import EventChanges, NewEvent, parse_event
 from .rules.schemas import moderation, parse, require_object
 from .rules.text import QUESTION_MAX, clean
 

@@ -29,8 +29,8 @@ from .errors import DomainError, PlacedError, ValidationError
 from .extensions import db
 from .models import EVENT_SCALARS, Event, Question, QuestionStatus, Topic
 from .rules.enums import ErrorCode
+from .rules.event_rules import LIST_MAX, first_repeat, given_twice, language, merge_translations
 from .rules.events import (
-    LIST_MAX,
     EventCode,
     EventFields,
     Slug,
@@ -38,10 +38,6 @@ from .rules.events import (
     TopicInput,
     TopicName,
     Translations,
-    first_repeat,
-    given_twice,
-    language,
-    merge_translations,
 )
 from .rules.problems import problem, rule
 from .rules.text import QUESTION_MAX, TOPIC_MAX, Text

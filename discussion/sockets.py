@@ -42,7 +42,7 @@ from .rules import access as policy
 from .rules import schemas, shapes
 from .rules.access import Need
 from .rules.enums import ErrorCode
-from .rules.events import event_code
+from .rules.event_rules import event_code
 from .rules.schemas import moderation, parse, require_object
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from ..models import (
 )
 from ..rules import access as policy
 from ..rules.enums import ErrorCode
-from ..rules.events import merge_translations
+from ..rules.event_rules import merge_translations
 from .common import log_action
 from .uow import UnitOfWork, unit_of_work
 

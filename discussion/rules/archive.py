@@ -29,8 +29,8 @@ from ..errors import ValidationError
 from .enums import ErrorCode, QuestionStatus, logged_actions
 from .enums import Quote as QuoteValue
 from .enums import ReasonCode as ReasonCodeValue
+from .event_rules import LIST_MAX
 from .events import (
-    LIST_MAX,
     Code,
     Day,
     LongText,
