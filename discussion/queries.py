@@ -290,25 +290,17 @@ def staff_question_dict(
 def comment_dict(c: Comment, *, mine: bool = False, staff: bool = False) -> dict[str, Any]:
     """A comment as participants see it, or with ``hidden`` for the event's moderators
     (rules.shapes.Comment, StaffComment)."""
-    created = iso(c.created_at) or ""
+    fields: dict[str, Any] = {
+        "id": c.id,
+        "question_id": c.question_id,
+        "body": c.body,
+        "author": c.author,
+        "created_at": iso(c.created_at) or "",
+        "mine": mine,
+    }
     if staff:
-        return shapes.StaffComment(
-            id=c.id,
-            question_id=c.question_id,
-            body=c.body,
-            author=c.author,
-            created_at=created,
-            mine=mine,
-            hidden=c.hidden,
-        ).model_dump(mode="json")
-    return shapes.Comment(
-        id=c.id,
-        question_id=c.question_id,
-        body=c.body,
-        author=c.author,
-        created_at=created,
-        mine=mine,
-    ).model_dump(mode="json")
+        return shapes.StaffComment(**fields, hidden=c.hidden).model_dump(mode="json")
+    return shapes.Comment(**fields).model_dump(mode="json")
 
 
 def visible_to(stmt: Select[Any], moderator: bool, participant: Participant | None) -> Select[Any]:

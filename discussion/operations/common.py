@@ -52,12 +52,9 @@ def participant_for(event: Event, actor: Actor) -> Participant:
     key = participant_key(actor.token, event.id)
     participant = find_participant(event.id, actor.token)
     if participant is None:
-        kept = db.session.execute(
-            select(Participant.muted).where(
-                Participant.event_id == event.id, Participant.key == tombstone(key)
-            )
-        ).first()
-        participant = Participant(event_id=event.id, key=key, muted=bool(kept and kept.muted))
+        # None without a tombstone, else the mute it kept.
+        kept = tombstoned(event.id, key, Participant.muted)
+        participant = Participant(event_id=event.id, key=key, muted=bool(kept))
         try:
             with db.session.begin_nested():
                 db.session.add(participant)
